@@ -1,0 +1,61 @@
+# AI models as a service — the course's commands.
+#   make course [MODE=fast]   set up .venv when missing, then run every notebook headless (copies in build/)
+#   make test                 set up .venv when missing, then library tests + nbval on every notebook (fast, offline)
+#   make lab                  JupyterLab in the course environment
+#   make data                 regenerate data/ from its source packages and print the manifest
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+MODE ?= full
+STAMP := $(VENV)/.aiaas-installed
+
+.PHONY: help venv system-data course test lab data bench clean
+help:
+	@sed -n '2,6p' Makefile
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
+	@echo "== creating the course environment in $(VENV) (first time: a few minutes, ~3 GB)"
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -r requirements-nodeps.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	@$(MAKE) --no-print-directory system-data
+	touch $(STAMP)
+
+# Debian packages that carry course data (the full Fashion-MNIST). Optional: without them the loaders
+# use the subsets shipped in data/ and say so.
+DEB_DATA := dataset-fashion-mnist
+system-data:
+	@if [ -d /usr/share/datasets/fashion-mnist ]; then \
+	  echo "== Debian data packages present: $(DEB_DATA)"; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "== installing Debian data packages: $(DEB_DATA)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEB_DATA) >/dev/null 2>&1 \
+	  || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEB_DATA) >/dev/null 2>&1; } \
+	  || echo "== apt-get could not install $(DEB_DATA); the course uses the subsets shipped in data/"; \
+	else \
+	  echo "== not root or no apt-get: skipping $(DEB_DATA); the course uses the subsets shipped in data/"; \
+	fi
+
+course: $(STAMP)
+	AIAAS_MODE=$(MODE) $(BIN)/python -m aiaas_lib.course --out build/course
+
+test: $(STAMP)
+	AIAAS_MODE=fast AIAAS_OFFLINE=1 $(BIN)/python -m pytest tests/ notebooks/ \
+	  --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+data: $(STAMP)
+	$(BIN)/python data/make_data.py
+
+bench: $(STAMP)
+	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf build

@@ -1,0 +1,15 @@
+"""Run the Examples sections of the library's docstrings: documentation that does not run is a defect."""
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["config", "data", "env", "exercises", "course"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name):
+    module = importlib.import_module(f"aiaas_lib.{name}")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
+    assert result.attempted > 0

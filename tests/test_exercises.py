@@ -1,0 +1,98 @@
+import pytest
+
+from aiaas_lib import data, exercises as ex
+
+
+def _run(capsys, check, *args, **kwargs):
+    ok = check(*args, **kwargs)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1, out
+    assert out.startswith(ex.PASS if ok else ex.FAIL)
+    return ok, out
+
+
+def test_churn_rate_right(capsys):
+    assert _run(capsys, ex.check_churn_rate, 1869 / 7043)[0]
+
+
+@pytest.mark.parametrize("answer, hint", [(26.54, "percentage"), (5174 / 7043, "stayed"), (0.5, "not it"),
+                                          ("abc", "could not check")])
+def test_churn_rate_wrong_gives_hint(capsys, answer, hint):
+    ok, out = _run(capsys, ex.check_churn_rate, answer)
+    assert not ok and hint in out
+
+
+def _churn_split(stratify: bool):
+    df = data.load_churn()
+    return data.split(df, val_size=0.2, test_size=0.2, seed=0, stratify=df["churn"] if stratify else None)
+
+
+def test_split_right(capsys):
+    train, val, test = _churn_split(True)
+    ok, out = _run(capsys, ex.check_split, train, val, test, labels="churn")
+    assert ok and "same churn rate" in out
+
+
+def test_split_leak_detected(capsys):
+    import pandas as pd
+
+    train, val, test = _churn_split(True)
+    leaky_test = pd.concat([test.iloc[:-3], train.iloc[:3]])
+    ok, out = _run(capsys, ex.check_split, train, val, leaky_test, labels="churn")
+    assert not ok and "leaks" in out
+
+
+def test_split_wrong_sizes(capsys):
+    df = data.load_churn()
+    train, val, test = data.split(df, val_size=0.1, test_size=0.3, seed=0)
+    ok, out = _run(capsys, ex.check_split, train, val, test)
+    assert not ok and "val has" in out
+
+
+def test_split_unstratified_hint(capsys):
+    df = data.load_churn().sort_values("churn")
+    train, val, test = df.iloc[:4225], df.iloc[4225:5634], df.iloc[5634:]
+    ok, out = _run(capsys, ex.check_split, train, val, test, labels="churn")
+    assert not ok and "stratify" in out
+
+
+def test_lifecycle_right(capsys):
+    assert _run(capsys, ex.check_lifecycle_order, list(ex.LIFECYCLE))[0]
+
+
+def test_lifecycle_swapped(capsys):
+    stages = list(ex.LIFECYCLE)
+    stages[3], stages[4] = stages[4], stages[3]
+    ok, out = _run(capsys, ex.check_lifecycle_order, stages)
+    assert not ok and "stage 4 should not be 'evaluate'" in out
+
+
+def test_lifecycle_missing_stage(capsys):
+    ok, out = _run(capsys, ex.check_lifecycle_order, ["collect", "train"])
+    assert not ok and "missing" in out
+
+
+def test_lifecycle_garbage_does_not_raise(capsys):
+    ok, _ = _run(capsys, ex.check_lifecycle_order, None)
+    assert not ok
+
+
+def test_service_models_right(capsys):
+    assert _run(capsys, ex.check_service_models, dict(ex.SERVICE_MODELS))[0]
+
+
+def test_service_models_wrong(capsys):
+    answers = {k: "SaaS" for k in ex.SERVICE_MODELS}
+    ok, out = _run(capsys, ex.check_service_models, answers)
+    assert not ok and "3 of 4" in out
+
+
+def test_drift_retrain_right(capsys):
+    assert _run(capsys, ex.check_drift_retrain, 0.84, 0.71, 0.80)[0]
+
+
+@pytest.mark.parametrize("aucs, hint", [((0.84, 0.86, 0.9), "worse on drifted"), ((0.84, 0.7, 0.69), "retraining"),
+                                        ((84, 70, 80), "not a ROC-AUC")])
+def test_drift_retrain_wrong(capsys, aucs, hint):
+    ok, out = _run(capsys, ex.check_drift_retrain, *aucs)
+    assert not ok and hint in out
