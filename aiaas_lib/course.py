@@ -17,17 +17,15 @@ from aiaas_lib import config
 KEY_PREFIX = "Key result: "
 
 
-def key_result(name: str, value, fmt: str = "") -> str:
-    """Print (and return) the notebook's key result as ``Key result: name = value``.
+def key_result(name: str, value, fmt: str = "") -> None:
+    """Print the notebook's key result as ``Key result: name = value`` (``make course`` tabulates it).
 
     Examples
     --------
-    >>> _ = key_result("test ROC-AUC", 0.84567, ".3f")
+    >>> key_result("test ROC-AUC", 0.84567, ".3f")
     Key result: test ROC-AUC = 0.846
     """
-    line = f"{KEY_PREFIX}{name} = {value:{fmt}}"
-    print(line)
-    return line
+    print(f"{KEY_PREFIX}{name} = {value:{fmt}}")
 
 
 @dataclass

@@ -115,6 +115,60 @@ def load_churn():
     return _read_csv("telco_churn.csv.gz")
 
 
+CHURN_NUMERIC = ("tenure", "monthly_charges", "total_charges")
+CHURN_CATEGORICAL = (
+    "female", "senior_citizen", "partner", "dependents", "phone_service", "multiple_lines", "internet_service",
+    "online_security", "online_backup", "device_protection", "tech_support", "streaming_tv", "streaming_movies",
+    "contract", "paperless_billing", "payment_method",
+)
+
+
+def churn_xy(df):
+    """Features and 0/1 target from raw churn rows.
+
+    The one cleaning step: ``total_charges`` is missing only for customers with tenure 0, who have not
+    been billed yet, so it becomes 0. Nothing is fitted here, so this is safe before splitting.
+
+    Examples
+    --------
+    >>> X, y = churn_xy(load_churn())
+    >>> X.shape, round(float(y.mean()), 4)
+    ((7043, 19), 0.2654)
+    """
+    if "churn" not in df.columns:
+        raise ValueError(f"churn_xy needs the 'churn' column; got columns {list(df.columns)}")
+    X = df[list(CHURN_NUMERIC + CHURN_CATEGORICAL)].copy()
+    X["total_charges"] = X["total_charges"].fillna(0.0)
+    y = (df["churn"] == "Yes").astype("int64").to_numpy()
+    return X, y
+
+
+def drifted_churn(df, strength: float = 1.0, seed: int = 0):
+    """A simulated *newer* copy of churn rows, for teaching monitoring and updating.
+
+    Two changes, both scaled by ``strength`` (0 = none): prices rise by 10 %·strength (covariate drift),
+    and a competitor's offer makes long-standing fibre customers leave — each such customer who stayed
+    now churns with probability 0.6·strength (concept drift: a group the old model thinks safe).
+
+    Examples
+    --------
+    >>> df = load_churn()
+    >>> new = drifted_churn(df, strength=1.0, seed=0)
+    >>> bool((new["churn"] == "Yes").mean() > (df["churn"] == "Yes").mean())
+    True
+    """
+    if not 0 <= strength <= 1 / 0.6:
+        raise ValueError(f"strength={strength!r} must be between 0 and {1 / 0.6:.3f}")
+    rng = np.random.default_rng(seed)
+    out = df.copy()
+    out["monthly_charges"] = out["monthly_charges"] * (1 + 0.10 * strength)
+    out["total_charges"] = out["total_charges"] * (1 + 0.10 * strength)
+    target = (out["tenure"] > 24) & (out["internet_service"] == "Fiber optic") & (out["churn"] == "No")
+    flip = target.to_numpy() & (rng.random(len(out)) < 0.6 * strength)
+    out.loc[flip, "churn"] = "Yes"
+    return out
+
+
 def load_reviews():
     """Amazon fine-food reviews: ``product``, ``review`` (text), ``score`` ("great"/"other"),
     ``source_split`` (the source's train/test) and ``label`` (1 for "great", else 0).
