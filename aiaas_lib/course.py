@@ -67,6 +67,7 @@ def run_notebook(path: Path, out_dir: Path, timeout: int = 3600, progress=None) 
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # the kernel's start-up chatter is not a result
         on_cell_executed=(lambda **_: progress.update(1)) if progress is not None else None,
     )
     start = time.perf_counter()

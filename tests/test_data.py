@@ -197,3 +197,36 @@ def test_split_rejects_unequal_lengths():
 def test_split_needs_an_array():
     with pytest.raises(ValueError, match="at least one array"):
         data.split()
+
+
+def test_churn_xy_fills_only_unbilled_customers():
+    df = data.load_churn()
+    X, y = data.churn_xy(df)
+    assert X.shape == (7043, 19) and X.isna().sum().sum() == 0
+    assert (X.loc[df["total_charges"].isna(), "tenure"] == 0).all()
+    assert y.sum() == 1869
+
+
+def test_churn_xy_needs_label():
+    with pytest.raises(ValueError, match="needs the 'churn' column"):
+        data.churn_xy(data.load_churn().drop(columns="churn"))
+
+
+def test_drifted_churn_zero_strength_changes_nothing():
+    df = data.load_churn()
+    pd.testing.assert_frame_equal(data.drifted_churn(df, strength=0.0), df)
+
+
+def test_drifted_churn_raises_prices_and_flips_only_target_group():
+    df = data.load_churn()
+    new = data.drifted_churn(df, strength=1.0, seed=0)
+    np.testing.assert_allclose(new["monthly_charges"], df["monthly_charges"] * 1.1)
+    flipped = (df["churn"] == "No") & (new["churn"] == "Yes")
+    assert flipped.sum() > 100
+    assert (df.loc[flipped, "tenure"] > 24).all() and (df.loc[flipped, "internet_service"] == "Fiber optic").all()
+    assert not ((df["churn"] == "Yes") & (new["churn"] == "No")).any()
+
+
+def test_drifted_churn_rejects_bad_strength():
+    with pytest.raises(ValueError, match="strength=-1"):
+        data.drifted_churn(data.load_churn(), strength=-1)

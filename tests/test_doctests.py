@@ -4,7 +4,7 @@ import importlib
 
 import pytest
 
-MODULES = ["config", "data", "env", "exercises", "course"]
+MODULES = ["config", "data", "env", "exercises", "course", "keras_models"]
 
 
 @pytest.mark.parametrize("name", MODULES)
