@@ -143,6 +143,34 @@ def churn_xy(df):
     return X, y
 
 
+def churn_matrix(X_train, *others):
+    """Numeric design matrices for NumPy models: standardised numbers and one-hot categories, both
+    fitted on ``X_train`` only and applied unchanged to ``others`` (validation, test, requests).
+
+    Returns ``(M_train, *M_others, names)``: float64 arrays with one column per name.
+
+    Examples
+    --------
+    >>> X, y = churn_xy(load_churn())
+    >>> M_train, M_test, names = churn_matrix(X.iloc[:5000], X.iloc[5000:])
+    >>> M_train.shape[1] == M_test.shape[1] == len(names)
+    True
+    """
+    import pandas as pd
+
+    numeric, categorical = list(CHURN_NUMERIC), list(CHURN_CATEGORICAL)
+    mean, std = X_train[numeric].mean(), X_train[numeric].std(ddof=0)
+    levels = {c: sorted(X_train[c].astype(str).unique()) for c in categorical}
+    names = numeric + [f"{c}={v}" for c in categorical for v in levels[c]]
+
+    def encode(frame):
+        num = ((frame[numeric] - mean) / std).to_numpy(dtype=np.float64)
+        cat = [(frame[c].astype(str).to_numpy()[:, None] == np.array(levels[c])[None, :]) for c in categorical]
+        return np.hstack([num, *cat]).astype(np.float64)
+
+    return (*(encode(f) for f in (X_train, *others)), names)
+
+
 def drifted_churn(df, strength: float = 1.0, seed: int = 0):
     """A simulated *newer* copy of churn rows, for teaching monitoring and updating.
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import wraps
 
+import numpy as np
+
 PASS, FAIL = "✓", "✗"
 
 
@@ -144,3 +146,115 @@ def check_drift_retrain(old_auc: float, new_auc: float, retrained_auc: float) ->
         return False, "retraining on recent data should beat the old model on that data; did you refit on it?"
     return True, f"AUC {old_auc:.3f} → {new_auc:.3f} after drift → {retrained_auc:.3f} after retraining"
 
+
+
+# ------------------------------------------------------------------------------------ notebook 02
+def _rng_pair(shape=(6, 2), seed=0):
+    """A reproducible (y, y_hat) pair for gradient exercises."""
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=shape), rng.normal(size=shape)
+
+
+@exercise
+def check_mse_grad(func: Callable) -> tuple[bool, str]:
+    """Exercise 02.1: ``func(y, y_hat)`` returns the gradient of the mean squared error w.r.t. ``y_hat``.
+
+    Examples
+    --------
+    >>> check_mse_grad(lambda y, y_hat: 2 * (y_hat - y) / y.size)
+    ✓ your MSE gradient matches 2 (y_hat - y) / n on 3 shapes
+    True
+    """
+    from aiaas_lib.numpy_nn import mse_grad
+
+    for shape in ((6, 1), (6, 2), (1, 3)):
+        y, y_hat = _rng_pair(shape)
+        result = func(y, y_hat)
+        if result is None:
+            return False, "your function returns None: replace `return None` with the gradient"
+        got, want = np.asarray(result, dtype=float), mse_grad(y, y_hat)
+        if got.shape != want.shape:
+            return False, f"for inputs of shape {shape} your gradient has shape {got.shape}; it must match y_hat"
+        if np.allclose(got, want * y.size / 2) and y.size > 2:
+            return False, "off by a factor 2/n: the mean divides by n, and d(u²)/du = 2u"
+        if np.allclose(got, -want):
+            return False, "the sign is flipped: the derivative of (y_hat - y)² w.r.t. y_hat is +2 (y_hat - y)"
+        if not np.allclose(got, want, rtol=1e-9, atol=1e-12):
+            return False, f"for shape {shape} the gradient differs from 2 (y_hat - y) / n (check the factor and sign)"
+    return True, "your MSE gradient matches 2 (y_hat - y) / n on 3 shapes"
+
+
+@exercise
+def check_max_learning_rate(lr: float, X) -> tuple[bool, str]:
+    """Exercise 02.2: the largest learning rate for which gradient descent on the MSE of a linear model
+    with design matrix ``X`` still converges: ``2 / λ_max`` of the Hessian ``(2/n) XᵀX`` (within 2 %)."""
+    X = np.asarray(X, dtype=float)
+    hessian = 2.0 / len(X) * X.T @ X
+    limit = 2.0 / np.linalg.eigvalsh(hessian).max()
+    lr = float(lr)
+    if abs(lr - limit) <= 0.02 * limit:
+        return True, f"learning rate {lr:.4g} ≈ 2 / λ_max = {limit:.4g}: above it the steps overshoot and grow"
+    if abs(lr - limit / 2) <= 0.02 * limit:
+        return False, "that is 1 / λ_max, the fastest *monotone* rate; gradient descent still converges up to twice it"
+    return False, f"{lr:.4g} is {'too large' if lr > limit else 'too small'}; find λ_max of the Hessian (2/n) XᵀX"
+
+
+@exercise
+def check_soft_threshold(func: Callable) -> tuple[bool, str]:
+    """Exercise 02.3: ``func(w, t)`` is the soft-thresholding operator ``sign(w) · max(|w| - t, 0)``.
+
+    Examples
+    --------
+    >>> check_soft_threshold(lambda w, t: np.sign(w) * np.maximum(np.abs(w) - t, 0))
+    ✓ soft-thresholding right: small weights become exactly 0, the others shrink by t
+    True
+    """
+    w = np.array([-2.0, -0.3, 0.0, 0.1, 0.5, 3.0])
+    want = np.sign(w) * np.maximum(np.abs(w) - 0.4, 0.0)
+    result = func(w.copy(), 0.4)
+    if result is None:
+        return False, "your function returns None: replace `return None` with the soft-thresholded weights"
+    got = np.asarray(result, dtype=float)
+    if got.shape != w.shape:
+        return False, f"the result has shape {got.shape}; it must have the shape of w {w.shape}"
+    if np.allclose(got, np.where(np.abs(w) > 0.4, w, 0.0)):
+        return False, "that is hard thresholding: the surviving weights must also shrink by t"
+    if not np.allclose(got, want):
+        return False, f"soft_threshold({w.tolist()}, 0.4) should be {want.round(2).tolist()}, got {got.round(2).tolist()}"
+    return True, "soft-thresholding right: small weights become exactly 0, the others shrink by t"
+
+
+# ------------------------------------------------------------------------------------ notebook 03
+@exercise
+def check_dense_backward(func: Callable) -> tuple[bool, str]:
+    """Exercise 03.1: ``func(X, W, b, upstream)`` returns ``(dW, db, dX)`` for ``a = tanh(X W + b)``,
+    given ``upstream = dL/da``.
+
+    Examples
+    --------
+    >>> def backward(X, W, b, upstream):
+    ...     dz = upstream * (1 - np.tanh(X @ W + b) ** 2)
+    ...     return X.T @ dz, dz.sum(axis=0), dz @ W.T
+    >>> check_dense_backward(backward)
+    ✓ dW, db and dX all match the δ rule for a tanh layer
+    True
+    """
+    rng = np.random.default_rng(3)
+    X, W, b, up = rng.normal(size=(5, 3)), rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=(5, 4))
+    result = func(X.copy(), W.copy(), b.copy(), up.copy())
+    if result is None:
+        return False, "your function returns None: return the tuple (dW, db, dX)"
+    if len(result) != 3:
+        return False, f"return three arrays (dW, db, dX); got {len(result)}"
+    dz = up * (1 - np.tanh(X @ W + b) ** 2)
+    want = {"dW": X.T @ dz, "db": dz.sum(axis=0), "dX": dz @ W.T}
+    forgot = {"dW": X.T @ up, "db": up.sum(axis=0), "dX": up @ W.T}
+    for (name, w), got in zip(want.items(), result):
+        got = np.asarray(got, dtype=float)
+        if got.shape != w.shape:
+            return False, f"{name} has shape {got.shape}; it must have the shape {w.shape}"
+        if np.allclose(got, forgot[name]):
+            return False, f"{name} skips the activation: multiply upstream by tanh'(z) = 1 - tanh(z)² first"
+        if not np.allclose(got, w):
+            return False, f"{name} is off: with dz = upstream·tanh'(z), dW = Xᵀdz, db = Σ dz, dX = dz Wᵀ"
+    return True, "dW, db and dX all match the δ rule for a tanh layer"

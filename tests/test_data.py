@@ -230,3 +230,23 @@ def test_drifted_churn_raises_prices_and_flips_only_target_group():
 def test_drifted_churn_rejects_bad_strength():
     with pytest.raises(ValueError, match="strength=-1"):
         data.drifted_churn(data.load_churn(), strength=-1)
+
+
+def test_churn_matrix_fits_on_train_only():
+    X, _ = data.churn_xy(data.load_churn())
+    train, other = X.iloc[:3000], X.iloc[3000:]
+    M_train, M_other, names = data.churn_matrix(train, other)
+    assert M_train.shape == (3000, len(names)) and M_other.shape == (4043, len(names))
+    np.testing.assert_allclose(M_train[:, :3].mean(axis=0), 0, atol=1e-12)
+    assert not np.allclose(M_other[:, :3].mean(axis=0), 0, atol=1e-3)  # other rows use train's statistics
+    n_cat = len(data.CHURN_CATEGORICAL)
+    assert (M_train[:, 3:].sum(axis=1) == n_cat).all()
+
+
+def test_churn_matrix_unseen_category_is_all_zero():
+    X, _ = data.churn_xy(data.load_churn())
+    odd = X.iloc[:2].copy()
+    odd["contract"] = "Lifetime"
+    _, M_odd, names = data.churn_matrix(X, odd)
+    cols = [i for i, n in enumerate(names) if n.startswith("contract=")]
+    assert (M_odd[:, cols] == 0).all()
