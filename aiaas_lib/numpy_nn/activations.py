@@ -59,8 +59,8 @@ def relu_grad(z: np.ndarray, upstream: np.ndarray | None = None) -> np.ndarray:
     >>> relu_grad(np.array([-2.0, 0.0, 3.0]))
     array([0., 0., 1.])
     """
-    d = (np.asarray(z) > 0).astype(np.float64)
-    return d if upstream is None else upstream * d
+    positive = np.asarray(z) > 0
+    return positive.astype(np.float64) if upstream is None else upstream * positive
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
