@@ -18,21 +18,11 @@ from typing import Sequence
 
 import numpy as np
 
+from aiaas_lib.numpy_nn._checks import non_negative, positive_int
+
 from aiaas_lib.numpy_nn import activations, losses
 
 OUTPUTS = (None, "linear", "sigmoid", "softmax")
-
-
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name}={value!r} must be a positive int")
-    return int(value)
-
-
-def _non_negative(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise ValueError(f"{name}={value!r} must be a number >= 0")
-    return float(value)
 
 
 class Dense:
@@ -60,7 +50,7 @@ class Dense:
     """
 
     def __init__(self, n_in: int, n_out: int, activation: str | None = None, seed=None):
-        self.n_in, self.n_out = _positive_int("n_in", n_in), _positive_int("n_out", n_out)
+        self.n_in, self.n_out = positive_int("n_in", n_in), positive_int("n_out", n_out)
         self.activation = activation
         self._f, self._f_grad = activations.get(activation)
         limit = np.sqrt(6.0 / (self.n_in + self.n_out))
@@ -146,12 +136,12 @@ class MLP:
     ):
         if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or len(sizes) < 2:
             raise ValueError(f"sizes={sizes!r} must list at least two layer widths, e.g. [n_in, n_out]")
-        sizes = [_positive_int(f"sizes[{i}]", s) for i, s in enumerate(sizes)]
+        sizes = [positive_int(f"sizes[{i}]", s) for i, s in enumerate(sizes)]
         if output not in OUTPUTS:
             raise ValueError(f"Unknown output activation {output!r}; expected one of {list(OUTPUTS)}")
         activations.get(activation)
         self.sizes, self.activation, self.output = sizes, activation, output
-        self.l1, self.l2 = _non_negative("l1", l1), _non_negative("l2", l2)
+        self.l1, self.l2 = non_negative("l1", l1), non_negative("l2", l2)
         rng = np.random.default_rng(seed)
         acts = [activation] * (len(sizes) - 2) + [output]
         self.layers = [Dense(a, b, act, seed=rng) for a, b, act in zip(sizes[:-1], sizes[1:], acts)]

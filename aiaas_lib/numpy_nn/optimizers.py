@@ -21,17 +21,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-
-def _in_unit_interval(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ValueError(f"{name}={value!r} must be a number in [0, 1)")
-    return float(value)
-
-
-def _non_negative(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise ValueError(f"{name}={value!r} must be a number >= 0")
-    return float(value)
+from aiaas_lib.numpy_nn._checks import in_unit_interval, non_negative
 
 
 def _as_keras_casts(value: float) -> float:
@@ -44,7 +34,7 @@ class Optimizer:
 
     def __init__(self, learning_rate: float | Callable[[int], float]):
         if not callable(learning_rate):
-            learning_rate = _non_negative("learning_rate", learning_rate)
+            learning_rate = non_negative("learning_rate", learning_rate)
         self.learning_rate = learning_rate
         self.iterations = 0
         self._shapes: list[tuple[int, ...]] | None = None
@@ -53,7 +43,7 @@ class Optimizer:
         """The rate the next :meth:`step` uses: the float, or the schedule at :attr:`iterations`."""
         if not callable(self.learning_rate):
             return self.learning_rate
-        return _non_negative(f"learning_rate({self.iterations})", float(self.learning_rate(self.iterations)))
+        return non_negative(f"learning_rate({self.iterations})", float(self.learning_rate(self.iterations)))
 
     def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
         """Apply one update to every array in ``params`` (in place), given ``grads`` in the same order.
@@ -111,7 +101,7 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
         super().__init__(learning_rate)
-        self.momentum = _in_unit_interval("momentum", momentum)
+        self.momentum = in_unit_interval("momentum", momentum)
         self.nesterov = bool(nesterov)
 
     def _build(self, params):
@@ -143,8 +133,8 @@ class Adagrad(Optimizer):
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7):
         super().__init__(learning_rate)
-        self.initial_accumulator_value = _non_negative("initial_accumulator_value", initial_accumulator_value)
-        self.epsilon = _non_negative("epsilon", epsilon)
+        self.initial_accumulator_value = non_negative("initial_accumulator_value", initial_accumulator_value)
+        self.epsilon = non_negative("epsilon", epsilon)
 
     def _build(self, params):
         self.accumulators = [np.full_like(p, _as_keras_casts(self.initial_accumulator_value)) for p in params]
@@ -173,9 +163,9 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
         super().__init__(learning_rate)
-        self.rho = _in_unit_interval("rho", rho)
-        self.momentum = _in_unit_interval("momentum", momentum)
-        self.epsilon = _non_negative("epsilon", epsilon)
+        self.rho = in_unit_interval("rho", rho)
+        self.momentum = in_unit_interval("momentum", momentum)
+        self.epsilon = non_negative("epsilon", epsilon)
         self.centered = bool(centered)
 
     def _build(self, params):
@@ -220,9 +210,9 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False):
         super().__init__(learning_rate)
-        self.beta_1 = _in_unit_interval("beta_1", beta_1)
-        self.beta_2 = _in_unit_interval("beta_2", beta_2)
-        self.epsilon = _non_negative("epsilon", epsilon)
+        self.beta_1 = in_unit_interval("beta_1", beta_1)
+        self.beta_2 = in_unit_interval("beta_2", beta_2)
+        self.epsilon = non_negative("epsilon", epsilon)
         self.amsgrad = bool(amsgrad)
 
     def _build(self, params):
