@@ -212,6 +212,14 @@ def load_reviews():
     return df
 
 
+AMES_NUMERIC = (
+    "Gr_Liv_Area", "Total_Bsmt_SF", "First_Flr_SF", "Second_Flr_SF", "Garage_Area", "Garage_Cars", "Year_Built",
+    "Year_Remod_Add", "Full_Bath", "Half_Bath", "TotRms_AbvGrd", "Fireplaces", "Lot_Area", "Lot_Frontage",
+    "Mas_Vnr_Area", "Wood_Deck_SF", "Open_Porch_SF", "Bedroom_AbvGr", "Kitchen_AbvGr", "Longitude",
+)
+"""20 numeric Ames columns with no missing values, used for the regression of notebook 02."""
+
+
 def load_ames():
     """Ames housing: 2,930 houses, 73 features and ``Sale_Price`` (USD).
 

@@ -111,3 +111,42 @@ def tabular_classifier(frame, numeric: Sequence[str], categorical: Sequence[str]
             x = keras.layers.Dropout(dropout, name=f"dropout_{i}")(x)
     out = keras.layers.Dense(1, activation="sigmoid", name="p_positive")(x)
     return keras.Model(inputs, out, name=name)
+
+
+def fit_tabular_classifier(X, y, numeric: Sequence[str], categorical: Sequence[str], hidden: Sequence[int] = (),
+                           epochs: int = 10, learning_rate: float = 1e-3, batch_size: int = 64, seed: int = 0,
+                           validation=None, patience: int = 5, name: str = "tabular"):
+    """Build a :func:`tabular_classifier` adapted to ``X``, train it with Adam on binary cross-entropy,
+    and return it (with ``model.history``).
+
+    Parameters
+    ----------
+    validation : (X_val, y_val), optional
+        When given, training stops early once the validation loss has not improved for ``patience``
+        epochs, and the best weights are kept.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "c": ["x", "x", "y", "y"]})
+    >>> model = fit_tabular_classifier(X, [0, 0, 1, 1], ["a"], ["c"], epochs=2)
+    >>> len(model.history.history["loss"])
+    2
+    """
+    import_tensorflow()
+    import keras
+
+    from aiaas_lib.config import set_seed
+
+    if int(epochs) < 1:
+        raise ValueError(f"epochs={epochs!r} must be a positive int")
+    set_seed(seed)
+    model = tabular_classifier(X, numeric, categorical, hidden=hidden, name=name)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="binary_crossentropy")
+    train = tabular_dataset(X, y, numeric, categorical, batch_size=batch_size, seed=seed)
+    kwargs = {}
+    if validation is not None:
+        kwargs["validation_data"] = tabular_dataset(*validation, numeric, categorical, batch_size=512, shuffle=False)
+        kwargs["callbacks"] = [keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)]
+    model.fit(train, epochs=int(epochs), verbose=0, shuffle=False, **kwargs)
+    return model

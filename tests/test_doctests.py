@@ -7,7 +7,7 @@ import pytest
 MODULES = [
     "config", "data", "env", "exercises", "course", "keras_models",
     "numpy_nn", "numpy_nn.activations", "numpy_nn.gradcheck", "numpy_nn.layers", "numpy_nn.losses",
-    "numpy_nn.optimizers", "numpy_nn.schedules",
+    "numpy_nn.optimizers", "numpy_nn.schedules", "numpy_nn.batching",
 ]
 
 

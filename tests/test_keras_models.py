@@ -4,7 +4,7 @@ import pytest
 
 from aiaas_lib import data
 from aiaas_lib.env import import_tensorflow
-from aiaas_lib.keras_models import tabular_classifier, tabular_dataset, tabular_inputs
+from aiaas_lib.keras_models import fit_tabular_classifier, tabular_classifier, tabular_dataset, tabular_inputs
 
 tf = import_tensorflow()
 import keras  # noqa: E402
@@ -78,3 +78,28 @@ def test_churn_classifier_learns_something():
 
     p = model.predict_on_batch(tabular_inputs(X_te, list(data.CHURN_NUMERIC), list(data.CHURN_CATEGORICAL)))
     assert roc_auc_score(y_te, p.ravel()) > 0.8
+
+
+def test_fit_tabular_classifier_trains_requested_epochs():
+    model = fit_tabular_classifier(FRAME, [0, 1, 0, 1], ["a"], ["c"], hidden=(3,), epochs=3, batch_size=2)
+    assert len(model.history.history["loss"]) == 3
+    assert model.predict_on_batch(tabular_inputs(FRAME, ["a"], ["c"])).shape == (4, 1)
+
+
+def test_fit_tabular_classifier_is_repeatable():
+    x = tabular_inputs(FRAME, ["a"], ["c"])
+    a = fit_tabular_classifier(FRAME, [0, 1, 0, 1], ["a"], ["c"], epochs=2, seed=3).predict_on_batch(x)
+    b = fit_tabular_classifier(FRAME, [0, 1, 0, 1], ["a"], ["c"], epochs=2, seed=3).predict_on_batch(x)
+    np.testing.assert_allclose(a, b)
+
+
+def test_fit_tabular_classifier_stops_early_on_validation():
+    model = fit_tabular_classifier(FRAME, [0, 1, 0, 1], ["a"], ["c"], epochs=50, learning_rate=0.0,
+                                   validation=(FRAME, [0, 1, 0, 1]), patience=2)
+    assert len(model.history.history["loss"]) == 3  # lr 0: no improvement after the first epoch
+    assert "val_loss" in model.history.history
+
+
+def test_fit_tabular_classifier_rejects_zero_epochs():
+    with pytest.raises(ValueError, match="epochs=0 must be a positive int"):
+        fit_tabular_classifier(FRAME, [0, 1, 0, 1], ["a"], ["c"], epochs=0)

@@ -14,6 +14,7 @@ module              concept
 ``gradcheck``       central differences and the relative error
 ``optimizers``      SGD, Adagrad, RMSprop, Adam as in ``keras.optimizers``; ``get(name)``
 ``schedules``       ExponentialDecay, PiecewiseConstantDecay, CosineDecay as in Keras
+``batching``        ``minibatches``: shuffled index batches, the same for every model
 ==================  ==========================================================================
 
 Examples
@@ -31,7 +32,8 @@ Examples
 >>> loss < first / 3
 True
 """
-from aiaas_lib.numpy_nn import activations, gradcheck, layers, losses, optimizers, schedules
+from aiaas_lib.numpy_nn import activations, batching, gradcheck, layers, losses, optimizers, schedules
+from aiaas_lib.numpy_nn.batching import minibatches
 from aiaas_lib.numpy_nn.activations import relu, sigmoid, softmax, tanh
 from aiaas_lib.numpy_nn.gradcheck import numerical_gradient, relative_error
 from aiaas_lib.numpy_nn.layers import MLP, Dense
@@ -47,9 +49,9 @@ from aiaas_lib.numpy_nn.optimizers import SGD, Adagrad, Adam, Optimizer, RMSprop
 from aiaas_lib.numpy_nn.schedules import CosineDecay, ExponentialDecay, PiecewiseConstantDecay
 
 __all__ = [
-    "activations", "gradcheck", "layers", "losses", "optimizers", "schedules",
+    "activations", "batching", "gradcheck", "layers", "losses", "optimizers", "schedules",
     "relu", "sigmoid", "softmax", "tanh",
-    "numerical_gradient", "relative_error",
+    "minibatches", "numerical_gradient", "relative_error",
     "Dense", "MLP",
     "mse", "mse_grad", "binary_cross_entropy", "binary_cross_entropy_grad",
     "softmax_cross_entropy", "softmax_cross_entropy_grad",
