@@ -115,7 +115,8 @@ def tabular_classifier(frame, numeric: Sequence[str], categorical: Sequence[str]
 
 def fit_tabular_classifier(X, y, numeric: Sequence[str], categorical: Sequence[str], hidden: Sequence[int] = (),
                            epochs: int = 10, learning_rate: float = 1e-3, batch_size: int = 64, seed: int = 0,
-                           validation=None, patience: int = 5, name: str = "tabular"):
+                           validation=None, patience: int = 5, class_weight: dict | None = None,
+                           name: str = "tabular"):
     """Build a :func:`tabular_classifier` adapted to ``X``, train it with Adam on binary cross-entropy,
     and return it (with ``model.history``).
 
@@ -124,6 +125,8 @@ def fit_tabular_classifier(X, y, numeric: Sequence[str], categorical: Sequence[s
     validation : (X_val, y_val), optional
         When given, training stops early once the validation loss has not improved for ``patience``
         epochs, and the best weights are kept.
+    class_weight : dict, optional
+        Loss weight per class, e.g. ``{0: 1.0, 1: 2.8}`` to count each rare positive as 2.8 rows.
 
     Examples
     --------
@@ -148,5 +151,5 @@ def fit_tabular_classifier(X, y, numeric: Sequence[str], categorical: Sequence[s
     if validation is not None:
         kwargs["validation_data"] = tabular_dataset(*validation, numeric, categorical, batch_size=512, shuffle=False)
         kwargs["callbacks"] = [keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)]
-    model.fit(train, epochs=int(epochs), verbose=0, shuffle=False, **kwargs)
+    model.fit(train, epochs=int(epochs), verbose=0, shuffle=False, class_weight=class_weight, **kwargs)
     return model

@@ -5,7 +5,7 @@ import importlib
 import pytest
 
 MODULES = [
-    "config", "data", "env", "exercises", "course", "keras_models",
+    "config", "data", "env", "exercises", "course", "keras_models", "schema", "model_card",
     "numpy_nn", "numpy_nn.activations", "numpy_nn.gradcheck", "numpy_nn.layers", "numpy_nn.losses",
     "numpy_nn.optimizers", "numpy_nn.schedules", "numpy_nn.batching",
 ]

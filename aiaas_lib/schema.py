@@ -1,0 +1,109 @@
+"""A tabular model's input contract: which columns, of which kind, with which values.
+
+:func:`input_schema` records it from the training rows; :func:`validate_rows` checks raw request rows
+against it and returns a clean DataFrame, or raises one :class:`SchemaError` that lists every problem
+(field, value, what is allowed) — what a service needs before it calls a model.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+
+class SchemaError(ValueError):
+    """Rows that do not match a schema; ``problems`` lists each one."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        super().__init__(shown)
+
+
+def input_schema(frame, numeric: Sequence[str], categorical: Sequence[str]) -> dict:
+    """The input contract learned from training rows: numeric columns with their observed range,
+    categorical columns with their allowed values (as strings).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = input_schema(pd.DataFrame({"a": [1.0, 3.0], "c": ["x", "y"]}), ["a"], ["c"])
+    >>> s["numeric"]["a"], s["categorical"]["c"]
+    ({'min': 1.0, 'max': 3.0}, ['x', 'y'])
+    """
+    missing = [c for c in (*numeric, *categorical) if c not in frame.columns]
+    if missing:
+        raise ValueError(f"columns {missing} are not in the frame; it has {list(frame.columns)}")
+    return {
+        "numeric": {c: {"min": float(frame[c].min()), "max": float(frame[c].max())} for c in numeric},
+        "categorical": {c: sorted(frame[c].astype(str).unique().tolist()) for c in categorical},
+    }
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def validate_rows(rows: Sequence[Mapping], schema: dict, fill: Mapping[str, float] | None = None):
+    """Check raw rows (dicts) against ``schema``; return them as a DataFrame in schema column order.
+
+    Every field must be present (or have a value in ``fill`` when missing/None), numbers must be finite
+    numbers (out-of-range values are allowed: they are reported by monitoring, not refused), categories
+    must be one of the allowed values (compared as strings). Unknown fields are refused, so a typo is
+    never silently ignored.
+
+    Raises
+    ------
+    SchemaError
+        Listing every problem as ``row i: field 'x' …``.
+
+    Examples
+    --------
+    >>> schema = {"numeric": {"a": {"min": 0, "max": 1}}, "categorical": {"c": ["x", "y"]}}
+    >>> validate_rows([{"a": 0.5, "c": "x"}], schema).to_dict("records")
+    [{'a': 0.5, 'c': 'x'}]
+    >>> validate_rows([{"a": "high", "c": "z"}], schema)
+    Traceback (most recent call last):
+    ...
+    aiaas_lib.schema.SchemaError: row 0: field 'a' must be a finite number, got 'high'; row 0: field 'c' must be one of ['x', 'y'], got 'z'
+    """
+    import pandas as pd
+
+    fill = dict(fill or {})
+    numeric, categorical = schema["numeric"], schema["categorical"]
+    known = set(numeric) | set(categorical)
+    if isinstance(rows, Mapping) or not isinstance(rows, Sequence) or not rows:
+        raise SchemaError([f"expected a non-empty list of rows (objects), got {type(rows).__name__}"])
+    problems, clean = [], []
+    for i, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            problems.append(f"row {i}: expected an object of fields, got {type(row).__name__}")
+            continue
+        extra = sorted(set(row) - known)
+        if extra:
+            problems.append(f"row {i}: unknown fields {extra}")
+        out = {}
+        for col in numeric:
+            value = row.get(col)
+            if value is None and col in fill:
+                value = fill[col]
+            if value is None:
+                problems.append(f"row {i}: field {col!r} is missing")
+            elif _number(value) is None:
+                problems.append(f"row {i}: field {col!r} must be a finite number, got {value!r}")
+            else:
+                out[col] = _number(value)
+        for col, allowed in categorical.items():
+            value = row.get(col)
+            if value is None:
+                problems.append(f"row {i}: field {col!r} is missing")
+            elif str(value) not in allowed:
+                problems.append(f"row {i}: field {col!r} must be one of {allowed}, got {value!r}")
+            else:
+                out[col] = str(value)
+        clean.append(out)
+    if problems:
+        raise SchemaError(problems)
+    return pd.DataFrame(clean, columns=[*numeric, *categorical])
