@@ -8,8 +8,8 @@ Notebooks never read environment variables themselves: they ask this module.
   online paths that exist for Colab.
 - ``AIAAS_DATA_DIR``: where the shipped datasets live (default: ``data/`` beside the package).
 
-Importing this module sets ``TF_CPP_MIN_LOG_LEVEL`` (unless already set) so that TensorFlow, imported
-later, keeps its C++ INFO and WARNING lines to itself.
+Importing this module sets ``TF_CPP_MIN_LOG_LEVEL=3`` (unless already set) so that TensorFlow, imported
+later, keeps its C++ log lines to itself.
 """
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ import random
 from pathlib import Path
 from typing import TypeVar
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# 3: only FATAL. oneDNN reports harmless fall-backs at ERROR level (e.g. "supports DT_BOOL only on platforms
+# with AVX-512" when a GRU uses a mask); real failures still surface as Python exceptions.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 MODES = ("fast", "full")
 DEFAULT_MODE = "full"

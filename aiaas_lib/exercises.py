@@ -343,3 +343,220 @@ def check_class_weights(weights: dict, y) -> tuple[bool, str]:
         return False, f"with n / (2 · n_c) the weights are about {want[0]:.3f} and {want[1]:.3f} (ratio {ratio:.2f})"
     return True, (f"balanced weights {{0: {got[0]:.4g}, 1: {got[1]:.4g}}}: both classes now weigh the same in "
                   "the loss")
+
+
+# ------------------------------------------------------------------------------------ notebook 07
+@exercise
+def check_conv_output_size(func: Callable) -> tuple[bool, str]:
+    """Exercise 07.1: ``func(size, kernel_size, stride, padding)`` returns the output length of a
+    convolution along one axis, as ``keras.layers.Conv2D`` computes it (``padding`` "valid" or "same").
+
+    Examples
+    --------
+    >>> import math
+    >>> def out_size(n, k, s, padding):
+    ...     return (n - k) // s + 1 if padding == "valid" else math.ceil(n / s)
+    >>> check_conv_output_size(out_size)
+    ✓ output sizes right: valid = ⌊(n − k)/s⌋ + 1, same = ⌈n/s⌉
+    True
+    """
+    cases = [(28, 3, 1, "valid"), (28, 5, 2, "valid"), (64, 3, 2, "valid"), (7, 2, 3, "valid"),
+             (28, 3, 1, "same"), (28, 3, 2, "same"), (7, 2, 3, "same"), (64, 5, 4, "same")]
+    for n, k, s, padding in cases:
+        want = (n - k) // s + 1 if padding == "valid" else -(-n // s)
+        got = func(n, k, s, padding)
+        if got is None:
+            return False, "your function returns None: return the output size as an int"
+        got = int(got)
+        if got == want:
+            continue
+        case = f"size {n}, kernel {k}, stride {s}, padding={padding!r}"
+        if padding == "valid" and got == (n - k) // s:
+            return False, f"{case}: {got} is one short; count the first window too: ⌊(n − k)/s⌋ + 1"
+        if padding == "valid" and got == n - k + 1:
+            return False, f"{case}: {got} ignores the stride; the window moves s pixels per step"
+        if padding == "same" and got == n:
+            return False, f"{case}: {got} ignores the stride; 'same' keeps the size only when s = 1: ⌈n/s⌉"
+        if padding == "same" and got == n // s:
+            return False, f"{case}: {got} rounds down; 'same' rounds up: ⌈n/s⌉"
+        return False, f"{case}: expected {want}, got {got}"
+    return True, "output sizes right: valid = ⌊(n − k)/s⌋ + 1, same = ⌈n/s⌉"
+
+
+@exercise
+def check_iou(func: Callable) -> tuple[bool, str]:
+    """Exercise 07.2: ``func(box_a, box_b)`` returns the intersection over union of two boxes
+    ``(y0, x0, y1, x1)`` as a float.
+
+    Examples
+    --------
+    >>> from aiaas_lib.vision import iou
+    >>> check_iou(iou)
+    ✓ IoU right: 1 for the same box, 0 when apart, intersection / (area A + area B − intersection)
+    True
+    """
+    cases = [([0, 0, 4, 4], [0, 0, 4, 4], 1.0), ([0, 0, 4, 4], [0, 2, 4, 6], 8 / 24),
+             ([0, 0, 4, 4], [1, 1, 3, 3], 4 / 16), ([0, 0, 2, 2], [5, 5, 8, 9], 0.0),
+             ([2, 0, 6, 3], [0, 1, 3, 7], 2 / 28)]
+    for a, b, want in cases:
+        got = func(list(a), list(b))
+        if got is None:
+            return False, "your function returns None: return the IoU as a float"
+        got = float(got)
+        if np.isclose(got, want):
+            continue
+        ha, wa, hb, wb = a[2] - a[0], a[3] - a[1], b[2] - b[0], b[3] - b[1]
+        h = min(a[2], b[2]) - max(a[0], b[0])
+        w = min(a[3], b[3]) - max(a[1], b[1])
+        if want == 0 and got != 0:
+            return False, (f"boxes {a} and {b} do not overlap but you get {got:.3f}: clip the overlap's height "
+                           "and width at 0 before multiplying")
+        if want > 0 and np.isclose(got, h * w / (ha * wa + hb * wb)):
+            return False, "the union counts the overlap twice: subtract the intersection from area A + area B"
+        if want > 0 and np.isclose(got, h * w):
+            return False, "that is the intersection's area; divide it by the union's area"
+        return False, f"iou({a}, {b}) should be {want:.4f}, got {got:.4f}"
+    return True, "IoU right: 1 for the same box, 0 when apart, intersection / (area A + area B − intersection)"
+
+
+# ------------------------------------------------------------------------------------ notebook 06
+@exercise
+def check_precision_choice(func: Callable) -> tuple[bool, str]:
+    """Exercise 06.1: ``func(gpus)`` takes a list of :class:`aiaas_lib.env.GPU` and returns the dtype
+    policy to train with: ``"mixed_float16"`` only when every GPU has compute capability ≥ 7.0.
+
+    Examples
+    --------
+    >>> check_precision_choice(lambda gpus: "mixed_float16" if gpus and all(
+    ...     g.supports_mixed_precision for g in gpus) else "float32")
+    ✓ right on 7 machines: float16 only where every GPU has tensor cores (compute capability >= 7.0)
+    True
+    """
+    from aiaas_lib.env import GPU
+
+    t4, v100, k80, p100 = GPU("Tesla T4", (7, 5)), GPU("V100", (7, 0)), GPU("K80", (3, 7)), GPU("P100", (6, 0))
+    cases = [
+        ([], "float32", "with no GPU stay float32: a CPU has no float16 units, so mixed precision only slows it"),
+        ([k80], "float32", "a K80 (compute 3.7) has no tensor cores: float16 brings it no speed"),
+        ([p100], "float32", "a P100 (compute 6.0) is below 7.0: no tensor cores, stay float32"),
+        ([t4], "mixed_float16", "a T4 (compute 7.5) has float16 tensor cores: choose mixed_float16"),
+        ([v100], "mixed_float16", "compute capability 7.0 itself (V100) has tensor cores: compare with >= (7, 0)"),
+        ([t4, k80], "float32", "with several GPUs every one must support it: all replicas run the same policy"),
+        ([GPU("unknown", None)], "float32", "an unknown compute capability is no evidence of tensor cores: float32"),
+    ]
+    for gpus, want, hint in cases:
+        got = func(list(gpus))
+        if got not in ("float32", "mixed_float16"):
+            return False, f"return the string 'float32' or 'mixed_float16', not {got!r}"
+        if got != want:
+            return False, hint
+    return True, f"right on {len(cases)} machines: float16 only where every GPU has tensor cores (compute capability >= 7.0)"
+
+
+PIPELINE_STEPS = ("map", "cache", "shuffle", "batch", "prefetch")
+
+
+@exercise
+def check_pipeline_order(steps: Sequence[str]) -> tuple[bool, str]:
+    """Exercise 06.2: order the ``tf.data`` steps ``map`` (scale the images), ``cache``, ``shuffle``,
+    ``batch`` and ``prefetch`` for a training set.
+
+    Examples
+    --------
+    >>> check_pipeline_order(["map", "cache", "shuffle", "batch", "prefetch"])
+    ✓ map → cache → shuffle → batch → prefetch: work once, new order every epoch, the next batch ready in time
+    True
+    """
+    given = [str(s).strip().lower() for s in steps]
+    if sorted(given) != sorted(PIPELINE_STEPS):
+        return False, f"use each of {list(PIPELINE_STEPS)} exactly once; got {given}"
+    at = {name: i for i, name in enumerate(given)}
+    if at["prefetch"] != len(given) - 1:
+        return False, "prefetch goes last: it prepares the next batch while the model trains on this one"
+    if at["shuffle"] < at["cache"]:
+        return False, "shuffle after cache: a cache after shuffle replays the first epoch's order every epoch"
+    if at["batch"] < at["shuffle"]:
+        return False, "shuffle before batch: shuffling batches keeps the same images together in every epoch"
+    if at["cache"] < at["map"]:
+        return False, "map before cache: then the scaling runs once and the cache holds the finished images"
+    return True, "map → cache → shuffle → batch → prefetch: work once, new order every epoch, the next batch ready in time"
+
+
+@exercise
+def check_global_batch(global_batch, steps_per_epoch, n_images: int = 60_000, replicas: int = 4,
+                       per_replica: int = 64) -> tuple[bool, str]:
+    """Exercise 06.3: under ``MirroredStrategy`` with ``replicas`` GPUs and ``per_replica`` images per
+    GPU, the batch size to give ``dataset.batch()`` and the number of steps in one epoch of
+    ``n_images`` images.
+
+    Examples
+    --------
+    >>> check_global_batch(256, 235)
+    ✓ global batch 256 = 4 × 64, split across the replicas; 60000 images → 235 steps (the last one smaller)
+    True
+    """
+    global_batch, steps_per_epoch = int(global_batch), int(steps_per_epoch)
+    want_batch = replicas * per_replica
+    want_steps = -(-n_images // want_batch)
+    if global_batch == per_replica:
+        return False, (f"{per_replica} is the per-replica batch: batch the dataset with the global batch "
+                       f"(per-replica × replicas); the strategy splits each batch between the {replicas} GPUs")
+    if global_batch != want_batch:
+        return False, f"global batch {global_batch} is not it: each of the {replicas} replicas takes {per_replica} images"
+    if steps_per_epoch == n_images // want_batch and steps_per_epoch != want_steps:
+        return False, f"round up: {n_images} / {want_batch} leaves a last, smaller batch, and it is a step too"
+    if steps_per_epoch == -(-n_images // per_replica):
+        return False, f"each step consumes the global batch of {want_batch} images, not {per_replica}"
+    if steps_per_epoch != want_steps:
+        return False, f"{steps_per_epoch} steps is not it: divide {n_images} images by the global batch and round up"
+    return True, (f"global batch {want_batch} = {replicas} × {per_replica}, split across the replicas; "
+                  f"{n_images} images → {want_steps} steps (the last one smaller)")
+
+
+# ------------------------------------------------------------------------------------ notebook 08
+@exercise
+def check_attention_weights(func: Callable) -> tuple[bool, str]:
+    """Exercise 08.1: ``func(q, k)`` returns the attention weights ``softmax(q kᵀ / √d)`` (rows sum to 1).
+
+    Examples
+    --------
+    >>> from aiaas_lib.attention import scaled_dot_product_attention
+    >>> check_attention_weights(lambda q, k: scaled_dot_product_attention(q, k, k)[1])
+    ✓ attention weights right: each query's scores, scaled by √d, turned into a distribution over keys
+    True
+    """
+    from aiaas_lib.numpy_nn.activations import softmax
+
+    rng = np.random.default_rng(8)
+    q, k = rng.normal(size=(4, 16)) * 3, rng.normal(size=(6, 16)) * 3
+    result = func(q.copy(), k.copy())
+    if result is None:
+        return False, "your function returns None: return the (4, 6) matrix of weights"
+    got = np.asarray(result, dtype=float)
+    if got.shape != (4, 6):
+        return False, f"for 4 queries and 6 keys the weights have shape (4, 6), got {got.shape}"
+    want = softmax(q @ k.T / 4.0)
+    if np.allclose(got, softmax(q @ k.T)):
+        return False, "not scaled: divide the scores by √d (here √16 = 4) before the softmax"
+    if np.allclose(got, softmax((q @ k.T / 4.0).T).T):
+        return False, "the softmax runs over the wrong axis: each query's weights over the keys must sum to 1"
+    if not np.allclose(got, want):
+        return False, "weights differ from softmax(q kᵀ / √d) taken over the keys (the last axis)"
+    return True, "attention weights right: each query's scores, scaled by √d, turned into a distribution over keys"
+
+
+@exercise
+def check_causal_mask(func: Callable) -> tuple[bool, str]:
+    """Exercise 08.2: ``func(n)`` returns an (n, n) boolean mask where position i may see positions j <= i."""
+    result = func(5)
+    if result is None:
+        return False, "your function returns None: return an (n, n) array of booleans"
+    got = np.asarray(result)
+    want = np.tril(np.ones((5, 5), dtype=bool))
+    if got.shape != (5, 5):
+        return False, f"for n = 5 the mask has shape (5, 5), got {got.shape}"
+    if np.array_equal(got.astype(bool), want.T):
+        return False, "transposed: row i is the query, so it may see columns (keys) j <= i — use np.tril"
+    if not np.array_equal(got.astype(bool), want):
+        return False, "position i must see itself and everything before it, nothing after"
+    return True, "causal mask right: no position can look at the future"

@@ -153,3 +153,79 @@ def fit_tabular_classifier(X, y, numeric: Sequence[str], categorical: Sequence[s
         kwargs["callbacks"] = [keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)]
     model.fit(train, epochs=int(epochs), verbose=0, shuffle=False, class_weight=class_weight, **kwargs)
     return model
+
+
+def fashion_cnn(filters: Sequence[int] = (32, 64), dense: int = 128, dropout: float = 0.3,
+                output: str = "logits", dtype_policy: str | None = None, batch_norm: bool = True,
+                name: str = "fashion_cnn"):
+    """A small CNN for 28×28 grey images and 10 classes (Fashion-MNIST, MNIST).
+
+    Each entry of ``filters`` adds a block Conv2D(3×3, same padding) → BatchNormalization → ReLU →
+    MaxPool(2×2) that halves the image; then Flatten → Dropout → Dense(``dense``, ReLU) → Dropout →
+    Dense(10) → the output activation, always computed in float32: under a mixed policy the layers
+    compute in float16/bfloat16 but the logits or probabilities (and so the loss) stay float32.
+    BatchNormalization uses momentum 0.9 (Keras' default 0.99 leaves its moving averages far behind
+    after the few hundred steps of a short run, and the model then fails at inference).
+
+    Parameters
+    ----------
+    filters : sequence of int
+        Channels of each convolution block (1–3 blocks: 28 → 14 → 7 → 3 pixels).
+    dense : int
+        Width of the hidden dense layer.
+    dropout : float
+        Dropout rate in [0, 1).
+    output : {"logits", "softmax"}
+        Raw scores (use a loss with ``from_logits=True``) or class probabilities.
+    dtype_policy : str, optional
+        Keras dtype policy of the model, e.g. ``"float32"`` or ``"mixed_float16"`` (from
+        :func:`aiaas_lib.training.precision_policy`); ``None`` uses Keras' global policy. ``compile``
+        wraps the optimizer in a ``LossScaleOptimizer`` when it is ``"mixed_float16"``.
+    batch_norm : bool
+        ``False`` drops the BatchNormalization layers (and gives the convolutions a bias): then the
+        model's output for one image does not depend on the other images of its batch.
+
+    Returns
+    -------
+    keras.Model
+        Uncompiled; input (batch, 28, 28, 1) float32 in [0, 1]; output (batch, 10) float32.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> model = fashion_cnn(dtype_policy="mixed_float16")
+    >>> y_hat = model(np.zeros((2, 28, 28, 1), "float32"))
+    >>> tuple(y_hat.shape), y_hat.dtype.name
+    ((2, 10), 'float32')
+    """
+    import_tensorflow()
+    import keras
+
+    if output not in ("logits", "softmax"):
+        raise ValueError(f"output={output!r}; expected 'logits' or 'softmax'")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout={dropout!r} must be in [0, 1)")
+    filters = tuple(filters)
+    if not 1 <= len(filters) <= 3 or any(int(f) < 1 for f in filters):
+        raise ValueError(f"filters={filters!r}: give 1 to 3 positive channel counts (28 → 14 → 7 → 3 pixels)")
+    if int(dense) < 1:
+        raise ValueError(f"dense={dense!r} must be a positive int")
+    policy = keras.mixed_precision.Policy(dtype_policy) if dtype_policy is not None else None
+    inputs = keras.Input(shape=(28, 28, 1), name="image")
+    x = inputs
+    for i, f in enumerate(filters):
+        x = keras.layers.Conv2D(int(f), 3, padding="same", use_bias=not batch_norm, dtype=policy, name=f"conv_{i}")(x)
+        if batch_norm:
+            x = keras.layers.BatchNormalization(momentum=0.9, dtype=policy, name=f"bn_{i}")(x)
+        x = keras.layers.ReLU(dtype=policy, name=f"relu_{i}")(x)
+        x = keras.layers.MaxPooling2D(dtype=policy, name=f"pool_{i}")(x)
+    x = keras.layers.Flatten(dtype=policy, name="flatten")(x)
+    x = keras.layers.Dropout(dropout, dtype=policy, name="dropout_0")(x)
+    x = keras.layers.Dense(int(dense), activation="relu", dtype=policy, name="hidden")(x)
+    x = keras.layers.Dropout(dropout, dtype=policy, name="dropout_1")(x)
+    x = keras.layers.Dense(10, dtype=policy, name="scores")(x)
+    out = keras.layers.Activation("linear" if output == "logits" else "softmax", dtype="float32", name=output)(x)
+    model = keras.Model(inputs, out, name=name)
+    if policy is not None:
+        model.dtype_policy = policy  # so compile() adds loss scaling under mixed_float16, as under the global policy
+    return model

@@ -5,9 +5,9 @@ import importlib
 import pytest
 
 MODULES = [
-    "config", "data", "env", "exercises", "course", "keras_models", "schema", "model_card",
+    "config", "data", "env", "exercises", "course", "keras_models", "schema", "model_card", "attention", "embeddings", "text_models", "training",
     "numpy_nn", "numpy_nn.activations", "numpy_nn.gradcheck", "numpy_nn.layers", "numpy_nn.losses",
-    "numpy_nn.optimizers", "numpy_nn.schedules", "numpy_nn.batching",
+    "numpy_nn.optimizers", "numpy_nn.schedules", "numpy_nn.batching", "vision",
 ]
 
 
