@@ -4,14 +4,7 @@ import pytest
 
 from aiaas_lib import exercises as ex
 from aiaas_lib import vision
-
-
-def _run(capsys, check, *args):
-    ok = check(*args)
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1, out
-    assert out.startswith(ex.PASS if ok else ex.FAIL)
-    return ok, out
+from _feedback import run_check as _run
 
 
 def _conv_right(n, k, s, padding):
