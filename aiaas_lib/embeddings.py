@@ -65,3 +65,53 @@ class SentenceEncoder:
             mean = (tokens * mask).sum(axis=1) / mask.sum(axis=1)
             out.append(mean / np.linalg.norm(mean, axis=1, keepdims=True))
         return np.concatenate(out) if out else np.zeros((0, EMBEDDING_SIZE))
+
+
+def mean_pool(sequence, padding_mask):
+    """Mean of ``sequence`` (batch, tokens, dim) over the tokens where ``padding_mask`` is true (Keras ops).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> np.asarray(mean_pool(np.array([[[1.0], [3.0], [9.0]]]), np.array([[True, True, False]])))
+    array([[2.]])
+    """
+    import keras
+
+    mask = keras.ops.expand_dims(keras.ops.cast(padding_mask, sequence.dtype), -1)
+    return keras.ops.sum(sequence * mask, axis=1) / keras.ops.maximum(keras.ops.sum(mask, axis=1), 1.0)
+
+
+def minilm_classifier(encoder: SentenceEncoder, dropout: float = 0.1, name: str = "minilm_finetune"):
+    """A binary classifier that **fine-tunes** all-MiniLM-L6-v2: the encoder's backbone, mean pooling over
+    real tokens (as :meth:`SentenceEncoder.encode`, without the unit-length scaling) and one sigmoid unit.
+
+    Unlike a head on frozen embeddings, every encoder weight is trainable, so compile it with a small
+    learning rate (about 3e-5 with AdamW) and train it for an epoch or two. Its inputs are the dict that
+    ``encoder.preprocessor(texts)`` returns (token_ids, segment_ids, padding_mask). The backbone's
+    ``pooled_dense`` layer (BERT's [CLS] pooler, which mean pooling does not use) is frozen so that the
+    optimizer does not warn about weights without gradients.
+
+    Examples
+    --------
+    >>> enc = SentenceEncoder(sequence_length=16)
+    >>> model = minilm_classifier(enc)
+    >>> model(enc.preprocessor(["a good coffee", "awful"])).shape
+    TensorShape([2, 1])
+    """
+    import keras
+
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout={dropout!r} must be in [0, 1)")
+    backbone = encoder.backbone
+    backbone.trainable = True
+    backbone.get_layer("pooled_dense").trainable = False
+    length = encoder.sequence_length
+    inputs = {"token_ids": keras.Input((length,), dtype="int32", name="token_ids"),
+              "segment_ids": keras.Input((length,), dtype="int32", name="segment_ids"),
+              "padding_mask": keras.Input((length,), dtype="bool", name="padding_mask")}
+    tokens = backbone(inputs)["sequence_output"]
+    pooled = mean_pool(tokens, inputs["padding_mask"])  # Keras ops on symbolic tensors: no Lambda layer
+    x = keras.layers.Dropout(dropout, name="dropout")(pooled)
+    out = keras.layers.Dense(1, activation="sigmoid", name="p_positive")(x)
+    return keras.Model(inputs, out, name=name)

@@ -48,3 +48,34 @@ def test_encode_needs_list_of_strings(encoder, texts):
 def test_bad_sequence_length():
     with pytest.raises(ValueError, match="sequence_length=4"):
         SentenceEncoder(sequence_length=4)
+
+
+def test_minilm_classifier_fine_tunes_the_encoder():
+    from aiaas_lib.embeddings import minilm_classifier
+
+    enc = SentenceEncoder(sequence_length=16)
+    model = minilm_classifier(enc)
+    trainable = {w.path for w in model.trainable_weights}
+    assert any("transformer_layer_0" in p for p in trainable)  # the encoder itself is trained
+    assert not any("pooled_dense" in p for p in trainable)   # the unused [CLS] pooler is frozen
+    x = enc.preprocessor(["good coffee", "bad tea", "okay"])
+    p = np.asarray(model(x)).ravel()
+    assert p.shape == (3,) and np.all((p > 0) & (p < 1))
+
+
+def test_minilm_classifier_pools_like_the_sentence_encoder():
+    from aiaas_lib.embeddings import mean_pool
+
+    enc = SentenceEncoder(sequence_length=32)
+    texts = ["short text", "a somewhat longer text about tea"]
+    x = enc.preprocessor(texts)
+    pooled = np.asarray(mean_pool(enc.backbone(x)["sequence_output"], x["padding_mask"]))
+    unit = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+    np.testing.assert_allclose(unit, enc.encode(texts), atol=1e-5)  # float32 model vs float64 pooling
+
+
+def test_minilm_classifier_bad_dropout():
+    from aiaas_lib.embeddings import minilm_classifier
+
+    with pytest.raises(ValueError, match="dropout=1.5"):
+        minilm_classifier(SentenceEncoder(sequence_length=16), dropout=1.5)
