@@ -560,3 +560,461 @@ def check_causal_mask(func: Callable) -> tuple[bool, str]:
     if not np.array_equal(got.astype(bool), want):
         return False, "position i must see itself and everything before it, nothing after"
     return True, "causal mask right: no position can look at the future"
+
+
+# ------------------------------------------------------------------------------------ notebook 11
+@exercise
+def check_int8_quantize(func: Callable) -> tuple[bool, str]:
+    """Exercise 11.1: ``func(x, scale, zero_point)`` returns the int8 codes of the float array ``x``,
+    ``clip(round(x / scale) + zero_point, -128, 127)`` stored as ``np.int8``.
+
+    Examples
+    --------
+    >>> check_int8_quantize(lambda x, s, z: np.clip(np.round(x / s) + z, -128, 127).astype(np.int8))
+    ✓ int8 codes right: q = clip(round(x / s) + z, −128, 127), one byte each; x ≈ s · (q − z)
+    True
+    """
+    x = np.array([0.0, 0.1, -0.05, -0.37, 1.234, 3.9, 5.0, -4.0])  # no value sits on a .5 tie
+    scale, zero = 0.03, -5
+    unclipped = np.round(x / scale) + zero
+    want = np.clip(unclipped, -128, 127)
+    result = func(x.copy(), scale, zero)
+    if result is None:
+        return False, "your function returns None: return the array of int8 codes"
+    got = np.asarray(result)
+    if got.shape != x.shape:
+        return False, f"for {len(x)} values return {len(x)} codes (shape {x.shape}), got shape {got.shape}"
+    if got.dtype.kind not in "iuf":
+        return False, f"return numbers (an int8 array), got dtype {got.dtype}"
+    values = got.astype(np.float64)
+    if np.array_equal(values, want):
+        if got.dtype != np.int8:
+            return False, (f"the values are right but stored as {got.dtype}: cast them with .astype(np.int8) — "
+                           "one byte per value is the point of int8")
+        return True, "int8 codes right: q = clip(round(x / s) + z, −128, 127), one byte each; x ≈ s · (q − z)"
+    inside = (unclipped >= -128) & (unclipped <= 127)
+    if np.array_equal(values[inside], want[inside]):
+        return False, ("not clipped: 5.0 / 0.03 − 5 = 162 lies outside int8's [−128, 127], and casting it to "
+                       "int8 wraps around (162 → −94); np.clip(..., -128, 127) before .astype(np.int8)")
+    for rounding in (np.trunc, np.floor):
+        if np.array_equal(values, np.clip(rounding(x / scale) + zero, -128, 127)):
+            return False, ("rounded toward zero or down: round to the nearest integer (np.round); "
+                           "−0.05 / 0.03 = −1.67 → −2")
+    if np.array_equal(values, np.clip(np.round(x / scale) - zero, -128, 127)):
+        return False, "the zero point is added, not subtracted: q = round(x / s) + z (dequantizing subtracts it)"
+    if np.array_equal(values, np.clip(np.round(x * scale) + zero, -128, 127)):
+        return False, "divide by the scale: the scale is the float size of one int8 step, so x / s counts steps"
+    return False, f"expected {want.astype(int).tolist()}, got {values.tolist()}"
+
+
+#: Exercise 11.2's scenarios: key -> where the model must run.
+FORMAT_SCENARIOS = {
+    "phone_app": "an Android app classifies clothing photos offline, on the phone",
+    "integer_chip": "a microcontroller accelerator that computes with 8-bit integers only",
+    "tf_serving": "TensorFlow Serving in a Docker container answers REST requests",
+    "dotnet_service": "a C# (.NET) web service runs the model with ONNX Runtime; TensorFlow is not installed there",
+    "resume_training": "next month you continue training in Python with Keras, from where it stopped",
+}
+#: The formats exercise 11.2 accepts.
+FORMAT_CHOICES = ("keras", "saved_model", "tflite", "tflite_int8", "onnx")
+_FORMAT_ANSWERS = {"phone_app": {"tflite", "tflite_int8"}, "integer_chip": {"tflite_int8"},
+                   "tf_serving": {"saved_model"}, "dotnet_service": {"onnx"}, "resume_training": {"keras"}}
+_FORMAT_HINTS = {
+    "phone_app": "a phone runs LiteRT (TFLite) files: small, no TensorFlow needed; float or int8 both work",
+    "integer_chip": ("integer-only hardware needs every tensor in int8, inputs and activations too: full-int8 "
+                     "TFLite, calibrated with representative data ('tflite_int8')"),
+    "tf_serving": "TF Serving loads SavedModel folders (base/1/saved_model.pb), not .keras files",
+    "dotnet_service": "without TensorFlow you need a runtime-neutral graph: ONNX, which ONNX Runtime runs from C#",
+    "resume_training": ("only the .keras file keeps the Keras model with its optimizer state; the other formats "
+                        "are inference graphs"),
+}
+_FORMAT_ALIASES = {"savedmodel": "saved_model", "litert": "tflite", "tflite_float": "tflite", "int8": "tflite_int8"}
+
+
+@exercise
+def check_format_choice(answers: dict) -> tuple[bool, str]:
+    """Exercise 11.2: for each scenario of :data:`FORMAT_SCENARIOS`, the format to ship, one of
+    :data:`FORMAT_CHOICES`.
+
+    Examples
+    --------
+    >>> check_format_choice({"phone_app": "tflite", "integer_chip": "tflite_int8", "tf_serving": "saved_model",
+    ...                      "dotnet_service": "onnx", "resume_training": "keras"})
+    ✓ all 5 right: .keras to keep training, SavedModel for TF Serving, TFLite on devices (full int8 for integer chips), ONNX for other runtimes
+    True
+    """
+    if not isinstance(answers, dict):
+        return False, f"give a dict {{scenario: format}} with the keys {list(FORMAT_SCENARIOS)}"
+    missing = [k for k in FORMAT_SCENARIOS if k not in answers]
+    if missing:
+        return False, f"answer every scenario: {missing} missing (see FORMAT_SCENARIOS)"
+    unknown = sorted(set(answers) - set(FORMAT_SCENARIOS))
+    if unknown:
+        return False, f"unknown scenarios {unknown}; the keys are {list(FORMAT_SCENARIOS)}"
+    for key in FORMAT_SCENARIOS:
+        given = str(answers[key]).strip().lower().lstrip(".").replace("-", "_").replace(" ", "_")
+        given = _FORMAT_ALIASES.get(given, given)
+        if given not in FORMAT_CHOICES:
+            return False, f"{key}: {answers[key]!r} is not a format; choose one of {list(FORMAT_CHOICES)}"
+        if given not in _FORMAT_ANSWERS[key]:
+            return False, f"{key} ({FORMAT_SCENARIOS[key]}): not {given!r} — {_FORMAT_HINTS[key]}"
+    return True, ("all 5 right: .keras to keep training, SavedModel for TF Serving, TFLite on devices "
+                  "(full int8 for integer chips), ONNX for other runtimes")
+
+
+def _relative_name(item, folder) -> str:
+    """A file named in an answer, as a path relative to ``folder`` when it lies inside it."""
+    from pathlib import Path
+
+    path = Path(item)
+    try:
+        return path.relative_to(folder).as_posix() if path.is_absolute() else path.as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+@exercise
+def check_changed_files(func: Callable, folder) -> tuple[bool, str]:
+    """Exercise 11.3: ``func(folder)`` returns the sorted names (keys of ``metadata.json["files"]``) of the
+    files of a registry version folder whose sha256 no longer matches the one recorded; a missing file
+    counts as changed.
+
+    The check runs ``func`` on three copies of ``folder``: untouched; one byte flipped in one file; one
+    file appended to and another deleted.
+
+    Examples
+    --------
+    >>> import hashlib, json, pathlib, tempfile
+    >>> version = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("a.bin", "b.bin"):
+    ...     _ = (version / name).write_bytes(name.encode() * 8)
+    >>> def sha(path):
+    ...     return hashlib.sha256(path.read_bytes()).hexdigest()
+    >>> meta = {"version": 1, "files": {n: sha(version / n) for n in ("a.bin", "b.bin")}}
+    >>> _ = (version / "metadata.json").write_text(json.dumps(meta))
+    >>> def changed(folder):
+    ...     files = json.loads((folder / "metadata.json").read_text())["files"]
+    ...     return sorted(n for n, h in files.items() if not (folder / n).is_file() or sha(folder / n) != h)
+    >>> check_changed_files(changed, version)
+    ✓ right on 3 copies of version 1: untouched, one byte flipped, one file changed and another deleted
+    True
+    """
+    import hashlib
+    import json
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(folder)
+    meta_path = folder / "metadata.json"
+    if not meta_path.is_file():
+        return False, f"{folder} holds no metadata.json: pass a registry version folder, e.g. reg.path('churn', 2)"
+    meta = json.loads(meta_path.read_text())
+    recorded = meta.get("files") or {}
+    if not recorded:
+        return False, f"{meta_path} lists no files: pass a registry version folder, e.g. reg.path('churn', 2)"
+
+    def changed(root: Path) -> list[str]:
+        return sorted(n for n, digest in recorded.items() if not (root / n).is_file()
+                      or hashlib.sha256((root / n).read_bytes()).hexdigest() != digest)
+
+    intact = [n for n in sorted(recorded) if n not in changed(folder) and (folder / n).stat().st_size > 0]
+    if not intact:
+        return False, f"every file of {folder} already differs from its record: pass an intact version"
+    with tempfile.TemporaryDirectory(prefix="aiaas-ex11-") as tmp:
+        copies = {tag: Path(tmp) / tag for tag in ("untouched", "one byte flipped", "one changed, one deleted")}
+        for copy in copies.values():
+            shutil.copytree(folder, copy)
+        flipped = copies["one byte flipped"] / intact[0]
+        raw = bytearray(flipped.read_bytes())
+        raw[len(raw) // 2] ^= 0xFF
+        flipped.write_bytes(bytes(raw))
+        appended, deleted = intact[-1], intact[0]
+        with open(copies["one changed, one deleted"] / appended, "ab") as f:
+            f.write(b"\0")
+        if deleted != appended:
+            (copies["one changed, one deleted"] / deleted).unlink()
+        for tag, copy in copies.items():
+            want = changed(copy)
+            try:
+                result = func(copy)
+            except FileNotFoundError as err:
+                return False, (f"your function fails when a file was deleted ({err}): a missing file counts as "
+                               "changed; test path.is_file() before hashing it")
+            if result is None:
+                return False, "your function returns None: return a sorted list of file names"
+            got = sorted(_relative_name(r, copy) for r in result)
+            if got == want:
+                continue
+            if any(Path(g).is_absolute() for g in got):
+                return False, (f"return names relative to the version folder, as in metadata['files'] "
+                               f"(e.g. {intact[0]!r}), from the folder your function is given; got {got}")
+            if "metadata.json" in got:
+                return False, "metadata.json is not in its own files list: check only the files it lists"
+            extra = sorted(set(got) - set(want))
+            if extra and tag == "untouched":
+                return False, (f"on the untouched copy your function reports {extra}, but they still match: hash "
+                               "each file's bytes, hashlib.sha256(path.read_bytes()).hexdigest(), and compare "
+                               "with metadata['files'][name]")
+            if deleted in want and deleted not in got and tag != "one byte flipped":
+                return False, f"{deleted!r} was deleted: a missing file counts as changed"
+            if not got:
+                return False, (f"after {tag} your function reports nothing: does it hash the files in the folder "
+                               "it is given and compare them with metadata['files']?")
+            if set(got) < set(want):
+                return False, ("it stops after the first changed file (as registry.verify() does): "
+                               "collect every file that differs")
+            return False, f"after {tag}: expected {want}, got {got}"
+    return True, (f"right on 3 copies of version {meta.get('version', '?')}: untouched, one byte flipped, "
+                  "one file changed and another deleted")
+
+
+# ------------------------------------------------------------------------------------ notebook 09
+#: Exercise 09.1's game: coalition (players in alphabetical order, "" = nobody) -> value.
+SHAPLEY_GAME = {"": 0, "A": 12, "B": 6, "C": 0, "AB": 24, "AC": 18, "BC": 6, "ABC": 30}
+
+
+def _game_shapley(game: dict, players: str) -> np.ndarray:
+    """Shapley values of a game given as {coalition string: value}, by averaging over all orders."""
+    from itertools import permutations
+
+    key = lambda members: "".join(sorted(members))  # noqa: E731
+    phi = {p: 0.0 for p in players}
+    orders = list(permutations(players))
+    for order in orders:
+        for k, p in enumerate(order):
+            phi[p] += game[key(order[:k + 1])] - game[key(order[:k])]
+    return np.array([phi[p] / len(orders) for p in players])
+
+
+@exercise
+def check_shapley_game(answer) -> tuple[bool, str]:
+    """Exercise 09.1: the Shapley values ``[phi_A, phi_B, phi_C]`` of :data:`SHAPLEY_GAME` (a dict
+    ``{"A": ..., "B": ..., "C": ...}`` is accepted too).
+
+    Examples
+    --------
+    >>> check_shapley_game([18, 9, 3])
+    ✓ Shapley values [18, 9, 3]: they add up to v(ABC) − v(∅) = 30, and A, which adds most wherever it joins, gets most
+    True
+    """
+    players, game = "ABC", SHAPLEY_GAME
+    if isinstance(answer, dict):
+        if set(answer) != set(players):
+            return False, f"a dict needs exactly the keys {list(players)}; got {sorted(answer)}"
+        answer = [answer[p] for p in players]
+    got = np.asarray(answer, dtype=float).ravel()
+    if got.shape != (3,):
+        return False, f"give three numbers [phi_A, phi_B, phi_C]; got {got.size}"
+    want = _game_shapley(game, players)
+    if np.allclose(got, want, atol=1e-6):
+        return True, (f"Shapley values [{', '.join(f'{g:g}' for g in got)}]: they add up to v(ABC) − v(∅) = 30, and A, which adds "
+                      "most wherever it joins, gets most")
+    alone = np.array([game[p] - game[""] for p in players])
+    last = np.array([game[players] - game[players.replace(p, "")] for p in players])
+    in_order = np.array([game["A"] - game[""], game["AB"] - game["A"], game["ABC"] - game["AB"]])
+    if np.allclose(got, alone):
+        return False, ("those are the values alone, v({i}) − v(∅); they add up to 18, not to v(ABC) = 30. "
+                       "Average each player's contribution over all six orders")
+    if np.allclose(got, last):
+        return False, ("those are the contributions of joining last, v(ABC) − v(ABC without i); average over all six "
+                       "orders, where each player also joins first and second")
+    if np.allclose(got, in_order):
+        return False, ("that is one order (A, then B, then C); Shapley values average the contributions over "
+                       "all 3! = 6 orders")
+    if not np.isclose(got.sum(), game[players] - game[""]):
+        return False, (f"your values add up to {got.sum():g}; efficiency says they must add up to v(ABC) − v(∅) = 30. "
+                       "List the 6 orders and each player's contribution when it joins")
+    return False, ("they add up to 30 but are not the Shapley values: for each of the 6 orders write down what each "
+                   "player adds when it joins, then average per player")
+
+
+@exercise
+def check_top_shap_feature(answer, values, names) -> tuple[bool, str]:
+    """Exercise 09.2: the name of the feature with the largest mean |SHAP value| over the rows of ``values``
+    (shape (n, n_features), columns named by ``names``).
+
+    Examples
+    --------
+    >>> check_top_shap_feature("b", np.array([[0.1, -2.0], [0.3, 1.0]]), ["a", "b"])
+    ✓ 'b' has the largest mean |SHAP value| (1.5): on average it moves the output most
+    True
+    """
+    values, names = np.asarray(values, dtype=float), list(names)
+    mean_abs = np.abs(values).mean(axis=0)
+    best = names[int(np.argmax(mean_abs))]
+    if isinstance(answer, (int, np.integer)) and not isinstance(answer, bool) and 0 <= answer < len(names):
+        right = "the right column" if names[int(answer)] == best else "a column"
+        return False, f"{int(answer)} is {right}'s position; give its name instead: names[{int(answer)}] = {names[int(answer)]!r}"
+    if not isinstance(answer, str) or answer not in names:
+        return False, f"{answer!r} is not one of the column names; pick from names, e.g. {names[0]!r}"
+    if answer == best:
+        return True, f"{answer!r} has the largest mean |SHAP value| ({mean_abs.max():.3g}): on average it moves the output most"
+    if answer == names[int(np.argmax(values.mean(axis=0)))]:
+        return False, (f"{answer!r} has the largest mean *signed* SHAP value; importance takes the absolute value first: "
+                       "np.abs(values).mean(axis=0)")
+    if answer == names[int(np.argmax(np.abs(values.mean(axis=0))))]:
+        return False, (f"{answer!r} has the largest |mean|, where positive and negative values cancel; take the mean of "
+                       "the absolute values: np.abs(values).mean(axis=0)")
+    if answer == names[int(np.argmax(np.abs(values).max(axis=0)))]:
+        return False, (f"{answer!r} has the single largest |value| (one row); the question asks for the mean over all "
+                       "rows: np.abs(values).mean(axis=0)")
+    return False, (f"{answer!r} has mean |SHAP value| {mean_abs[names.index(answer)]:.3g}, the top column has "
+                   f"{mean_abs.max():.3g}; compute np.abs(values).mean(axis=0) and take its argmax")
+
+
+@exercise
+def check_additivity(answer, values, base_value, prediction) -> tuple[bool, str]:
+    """Exercise 09.3: one row's prediction rebuilt from its explanation, ``base_value + sum(values)``,
+    checked against the model's own ``prediction`` (to 1e-4: float32 models).
+
+    Examples
+    --------
+    >>> check_additivity(0.7, [0.3, -0.1], 0.5, 0.7)
+    ✓ 0.5 + (0.2) = 0.7000, the model's prediction: base value + sum of attributions = output
+    True
+    """
+    values = np.asarray(values, dtype=float).ravel()
+    base, pred, got = float(np.ravel(base_value)[0]), float(np.ravel(prediction)[0]), float(np.ravel(answer)[0])
+    if abs(got - pred) < 1e-4:
+        return True, (f"{base:.4g} + ({values.sum():.4g}) = {got:.4f}, the model's prediction: base value + sum of "
+                      "attributions = output")
+    if abs(got - values.sum()) < 1e-6:
+        return False, "that is only the sum of the attributions; add the base value (the mean output on the background)"
+    if abs(got - base) < 1e-6:
+        return False, "that is only the base value; add the sum of this row's attributions to it"
+    if abs(got - (base - values.sum())) < 1e-6:
+        return False, "the attributions are added to the base value, not subtracted"
+    if abs(got - (base + values.mean())) < 1e-6:
+        return False, "use the sum of the attributions, not their mean: every feature's share counts"
+    return False, f"{got:.4f} is not the model's output {pred:.4f}; compute base_value + values.sum()"
+
+
+# ------------------------------------------------------------------------------------ notebook 10
+def _top_k_overlap(a, b, k: int, key=np.abs) -> float:
+    """Share of the top ``k`` of ``key(a)`` that are also top ``k`` of ``key(b)`` (``explain.rank_agreement``'s
+    top-k overlap, without importing scipy); ``key=np.asarray`` ranks by signed value, the usual mistake."""
+    top_a = np.argsort(-key(np.asarray(a)), kind="stable")[:k]
+    top_b = np.argsort(-key(np.asarray(b)), kind="stable")[:k]
+    return len(set(top_a.tolist()) & set(top_b.tolist())) / k
+
+
+@exercise
+def check_kernel_width(width, f: Callable, x, training_data, num_samples: int = 2000, min_effective: float = 200,
+                       min_gain: float = 0.02, seed: int = 0) -> tuple[bool, str]:
+    """Exercise 10.1: a LIME kernel width for ``f`` at ``x`` whose local model fits better than lime's default
+    width (R² higher by at least ``min_gain``) while keeping at least ``min_effective`` effective samples.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> train = rng.normal(size=(300, 3))
+    >>> f = lambda rows: np.tanh(2 * rows[:, 0]) + rows[:, 1] ** 2
+    >>> check_kernel_width(1.0, f, train[0], train, num_samples=1000, min_effective=100)
+    ✓ width 1: R² 0.464 (lime's default 1.3 gives 0.375) with 609 effective samples of 1000 — more local, still well supported
+    True
+    """
+    from aiaas_lib.explain import lime_tabular
+
+    width = float(width)
+    if not width > 0:
+        return False, f"kernel width {width:g} must be a positive number (it divides the squared distance)"
+    default = lime_tabular(f, x, training_data, num_samples=num_samples, seed=seed)
+    exp = lime_tabular(f, x, training_data, num_samples=num_samples, kernel_width=width, seed=seed)
+    if exp.effective_samples < min_effective:
+        return False, (f"width {width:g} leaves only {exp.effective_samples:.0f} effective samples of {num_samples} "
+                       f"(at least {min_effective:g} needed): so few samples decide the fit that it is noise — widen it")
+    if exp.score < default.score + min_gain:
+        return False, (f"width {width:g}: R² {exp.score:.3f}, not {min_gain:g} above lime's default width "
+                       f"{default.kernel_width:.2f} ({default.score:.3f}); with {exp.effective_samples:.0f} effective "
+                       "samples nearly every sample counts the same and the fit stays global — narrow it")
+    return True, (f"width {width:g}: R² {exp.score:.3f} (lime's default {default.kernel_width:.2g} gives "
+                  f"{default.score:.3f}) with {exp.effective_samples:.0f} effective samples of {num_samples} — "
+                  "more local, still well supported")
+
+
+@exercise
+def check_top_k_overlap(func: Callable) -> tuple[bool, str]:
+    """Exercise 10.2: ``func(a, b, k)`` returns the fraction of the ``k`` features with the largest
+    ``|a|`` that are also among the ``k`` with the largest ``|b|``.
+
+    Examples
+    --------
+    >>> check_top_k_overlap(lambda a, b, k: len(set(np.argsort(-np.abs(a))[:k]) & set(np.argsort(-np.abs(b))[:k])) / k)
+    ✓ top-k overlap right: the share of the k largest |attributions| two methods have in common
+    True
+    """
+    a = np.array([0.9, -0.8, 0.1, 0.05, -0.5, 0.3, 0.02, -0.2])
+    b = np.array([0.6, -0.7, 0.2, 0.1, 0.05, -0.4, 0.3, -0.01])
+    cases = [(a, b, 3), (a, b, 5), (b, a, 1), (a, a, 4)]
+    rng = np.random.default_rng(10)
+    cases += [(rng.normal(size=12), rng.normal(size=12), k) for k in (2, 4, 6)]
+    for u, v, k in cases:
+        got = func(u.copy(), v.copy(), k)
+        if got is None:
+            return False, "your function returns None: return a number between 0 and 1"
+        got = float(got)
+        want = _top_k_overlap(u, v, k)
+        if np.isclose(got, want):
+            continue
+        if np.isclose(got, want * k):
+            return False, f"for k={k} you return {got:g}, a count: divide by k to get a fraction"
+        if np.isclose(got, _top_k_overlap(u, v, k, key=np.asarray)):
+            return False, ("ranked by signed value: a large negative attribution is just as important — rank by "
+                           "the absolute value |a|")
+        return False, f"for k={k} the overlap is {want:g}, you return {got:g}; compare np.argsort(-np.abs(a))[:k] of both"
+    return True, "top-k overlap right: the share of the k largest |attributions| two methods have in common"
+
+
+def lime_seed_overlap(f: Callable, x, training_data, num_samples: int, seeds: int = 5, k: int = 5,
+                      kernel_width: float | None = None) -> float:
+    """How stable LIME's top ``k`` is: the mean top-``k`` overlap over all pairs of seeds ``0..seeds-1``.
+
+    Examples
+    --------
+    >>> train = np.random.default_rng(0).normal(size=(200, 3))
+    >>> lime_seed_overlap(lambda rows: rows @ np.array([3.0, -2.0, 1.0]), train[0], train, 200, k=2)
+    1.0
+    """
+    from itertools import combinations
+
+    from aiaas_lib.explain import lime_tabular, rank_agreement
+
+    weights = [lime_tabular(f, x, training_data, num_samples=num_samples, kernel_width=kernel_width, seed=s).weights
+               for s in range(seeds)]
+    return float(np.mean([rank_agreement(weights[i], weights[j], k=k).top_k_overlap
+                          for i, j in combinations(range(seeds), 2)]))
+
+
+@exercise
+def check_lime_samples(num_samples, f: Callable, x, training_data, grid: Sequence[int] = (250, 500, 1000, 2000, 5000),
+                       min_overlap: float = 0.8, seeds: int = 5, k: int = 5) -> tuple[bool, str]:
+    """Exercise 10.3: the cheapest ``num_samples`` of ``grid`` for which LIME's top ``k`` at ``x`` is stable:
+    :func:`lime_seed_overlap` over ``seeds`` seeds at least ``min_overlap``.
+
+    Examples
+    --------
+    >>> train = np.random.default_rng(0).normal(size=(200, 4))
+    >>> f = lambda rows: np.sin(rows @ np.array([1.0, 0.8, 0.6, 0.4]))
+    >>> check_lime_samples(100, f, train[0], train, grid=(20, 100, 400), k=2)
+    ✓ 100 samples: the top 2 agree 100% across 5 seeds (20 samples give only 70%) — the cheapest stable setting
+    True
+    """
+    grid = sorted(int(n) for n in grid)
+    if num_samples not in grid:
+        return False, f"num_samples={num_samples!r}; pick one of the grid {grid}"
+    overlaps = {n: lime_seed_overlap(f, x, training_data, n, seeds=seeds, k=k) for n in grid}
+    stable = [n for n in grid if overlaps[n] >= min_overlap]
+    if not stable:
+        return False, f"no setting of the grid reaches {min_overlap:.0%}; overlaps {overlaps}"
+    best, n = stable[0], int(num_samples)
+    if overlaps[n] < min_overlap:
+        return False, (f"{n} samples: the top {k} agree only {overlaps[n]:.0%} across {seeds} seeds (needed "
+                       f"{min_overlap:.0%}) — more samples average out the sampling noise")
+    if n > best:
+        return False, (f"{n} samples are stable ({overlaps[n]:.0%}) but {best} already reach {overlaps[best]:.0%} "
+                       f"at a fraction of the cost — pick the cheapest")
+    below = [m for m in grid if m < n]
+    cheaper = f" ({below[-1]} samples give only {overlaps[below[-1]]:.0%})" if below else ""
+    return True, (f"{n} samples: the top {k} agree {overlaps[n]:.0%} across {seeds} seeds{cheaper} — the cheapest "
+                  "stable setting")
