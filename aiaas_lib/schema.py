@@ -39,11 +39,21 @@ def input_schema(frame, numeric: Sequence[str], categorical: Sequence[str]) -> d
     }
 
 
+FLOAT32_MAX = 3.4028234663852886e38  # the models take float32: larger numbers would become inf
+
+
+def _too_large(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > FLOAT32_MAX
+
+
 def _number(value) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    value = float(value)
-    return value if math.isfinite(value) else None
+    try:
+        value = float(value)
+    except OverflowError:  # an int too large for a float (e.g. 10**400 from JSON)
+        return None
+    return value if math.isfinite(value) and abs(value) <= FLOAT32_MAX else None
 
 
 def validate_rows(rows: Sequence[Mapping], schema: dict, fill: Mapping[str, float] | None = None):
@@ -92,7 +102,8 @@ def validate_rows(rows: Sequence[Mapping], schema: dict, fill: Mapping[str, floa
             if value is None:
                 problems.append(f"row {i}: field {col!r} is missing")
             elif _number(value) is None:
-                problems.append(f"row {i}: field {col!r} must be a finite number, got {value!r}")
+                problems.append(f"row {i}: field {col!r} must be a finite number, got {value!r}"
+                                + (" (beyond float32's range, |x| <= 3.4e38)" if _too_large(value) else ""))
             else:
                 out[col] = _number(value)
         for col, allowed in categorical.items():

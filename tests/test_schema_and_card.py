@@ -118,3 +118,15 @@ def test_missing_card_or_file_is_refused(tmp_path, churn):
 
 def test_frame_hash_changes_with_data():
     assert frame_hash(pd.DataFrame({"a": [1, 2]})) != frame_hash(pd.DataFrame({"a": [1, 3]}))
+
+
+def test_validate_rows_refuses_an_int_too_large_for_a_float():
+    schema_ = {"numeric": {"a": {"min": 0, "max": 1}}, "categorical": {}}
+    with pytest.raises(SchemaError, match="field 'a' must be a finite number"):
+        validate_rows([{"a": 10**400}], schema_)
+
+
+def test_validate_rows_refuses_a_number_beyond_float32():
+    schema_ = {"numeric": {"a": {"min": 0, "max": 1}}, "categorical": {}}
+    with pytest.raises(SchemaError, match=r"got 1e\+300 \(beyond float32.s range"):
+        validate_rows([{"a": 1e300}], schema_)
