@@ -3,6 +3,7 @@
 #   make test                 set up .venv when missing, then library tests + nbval on every notebook (fast, offline)
 #   make lab                  JupyterLab in the course environment
 #   make data                 regenerate data/ from its source packages and print the manifest
+#   make serve [PORT=8000 REGISTRY=models]  serve the registry's models (trains the small defaults when it is empty)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -10,9 +11,9 @@ BIN := $(VENV)/bin
 MODE ?= full
 STAMP := $(VENV)/.aiaas-installed
 
-.PHONY: help venv system-data course test lab data bench clean
+.PHONY: help venv system-data course test lab data serve bench clean
 help:
-	@sed -n '2,6p' Makefile
+	@sed -n '2,7p' Makefile
 
 venv: $(STAMP)
 
@@ -53,6 +54,16 @@ lab: $(STAMP)
 
 data: $(STAMP)
 	$(BIN)/python data/make_data.py
+
+# The defaults are trained in fast mode (small models, under a minute) unless MODE is given explicitly.
+PORT ?= 8000
+REGISTRY ?= models
+serve: $(STAMP)
+	@if [ -z "$$($(BIN)/python -c 'import sys; from aiaas_lib.registry import ModelRegistry; print(*ModelRegistry(sys.argv[1]).models())' '$(REGISTRY)')" ]; then \
+	  echo "== $(REGISTRY) has no models: training the defaults first"; \
+	  $(BIN)/aiaas train-defaults --registry '$(REGISTRY)' --mode $(if $(filter command line environment,$(origin MODE)),$(MODE),fast) || exit 1; \
+	fi
+	$(BIN)/aiaas serve --registry '$(REGISTRY)' --port $(PORT)
 
 bench: $(STAMP)
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -3,6 +3,10 @@
     aiaas env            print the environment check (versions, device, mode) with fix hints
     aiaas data           verify every shipped data file against data/manifest.json
     aiaas course [...]   run the notebooks headless (same as `make course`)
+    aiaas train-defaults --registry DIR [--mode fast|full]
+                         train the default models (churn, fashion), register them, label them stable
+    aiaas serve --registry DIR [--host H] [--port P] [--api-keys-file F] [--batching] [--drain-seconds S]
+                         serve the registry's models (TF Serving REST, KServe V2, explain, /metrics)
 """
 from __future__ import annotations
 
@@ -32,6 +36,51 @@ def _data(_args) -> int:
     return 0
 
 
+def _train_defaults(args) -> int:
+    from aiaas_lib import config
+    from aiaas_lib.defaults import train_defaults
+
+    print(f"training the default models ({args.mode or config.mode()} mode) into {args.registry} ...", flush=True)
+    train_defaults(args.registry, mode=args.mode, log=lambda line: print(line, flush=True))
+    print(f"serve them with: aiaas serve --registry {args.registry}")
+    return 0
+
+
+def _serve(args) -> int:
+    from aiaas_lib.registry import ModelRegistry
+    from aiaas_lib.serving import Settings
+    from aiaas_lib.serving.security import load_api_keys
+
+    overrides = {k: v for k, v in {
+        "registry": args.registry, "host": args.host, "port": args.port, "api_keys_file": args.api_keys_file,
+        "batching": True if args.batching else None, "drain_seconds": args.drain_seconds,
+        "models": args.models,
+    }.items() if v is not None}
+    try:
+        settings = Settings(**overrides)
+        keys = load_api_keys(settings.api_keys, settings.api_keys_file)
+    except ValueError as err:  # pydantic's ValidationError is a ValueError
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    from aiaas_lib.serving.server import is_loopback, serve
+
+    if not keys and not is_loopback(settings.host):
+        print(f"error: refusing to listen on {settings.host} without API keys: anyone who can reach it could use "
+              "the models. Give keys (--api-keys-file FILE, one per line, or AIAAS_API_KEYS=k1,k2), or serve on "
+              "--host 127.0.0.1.", file=sys.stderr)
+        return 2
+    if not ModelRegistry(settings.registry).models():
+        print(f"error: the registry {settings.registry} has no models; train the defaults first: "
+              f"aiaas train-defaults --registry {settings.registry}", file=sys.stderr)
+        return 2
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    print(f"aiaas serve: http://{host}:{settings.port} serving {settings.registry} | API keys "
+          f"{f'on ({len(keys)})' if keys else 'off (loopback only)'} | batching "
+          f"{'on' if settings.batching else 'off'} | rate limit "
+          f"{f'{settings.rate_limit_per_minute:g}/min' if settings.rate_limit_per_minute else 'off'}", flush=True)
+    return serve(settings)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``aiaas`` console script."""
     argv = sys.argv[1:] if argv is None else argv
@@ -40,10 +89,26 @@ def main(argv: list[str] | None = None) -> int:
 
         return course.main(argv[1:])
     parser = argparse.ArgumentParser(prog="aiaas", description="AI models as a service: course tools")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{env,data,course}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{env,data,course,train-defaults,serve}")
     sub.add_parser("env", help="print the environment check with fix hints").set_defaults(func=_env)
     sub.add_parser("data", help="verify the shipped data files").set_defaults(func=_data)
     sub.add_parser("course", help="run every notebook headless (see `aiaas course --help`)")
+    train = sub.add_parser("train-defaults", help="train, register and label the default served models")
+    train.add_argument("--registry", default="models", help="registry folder (default: models)")
+    train.add_argument("--mode", choices=["fast", "full"], default=None,
+                       help="fast: small models in under a minute; full: the real ones (default: AIAAS_MODE)")
+    train.set_defaults(func=_train_defaults)
+    serve = sub.add_parser("serve", help="serve the registry's models (settings also from AIAAS_* variables)")
+    serve.add_argument("--registry", default=None, help="registry folder (default: AIAAS_REGISTRY or models)")
+    serve.add_argument("--host", default=None, help="default 127.0.0.1; another host needs API keys")
+    serve.add_argument("--port", type=int, default=None, help="default 8000")
+    serve.add_argument("--api-keys-file", default=None, help="file with one API key per line")
+    serve.add_argument("--batching", action="store_true", help="turn server-side micro-batching on")
+    serve.add_argument("--drain-seconds", type=float, default=None,
+                       help="after SIGTERM, report not ready for this long before stopping (default 0)")
+    serve.add_argument("--models", nargs="+", default=None,
+                       help="names (or name@version / name@label) to serve; default: all")
+    serve.set_defaults(func=_serve)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -1,0 +1,26 @@
+"""The course's model service: TF Serving REST and KServe V2 predictions, SHAP explanations, health,
+Prometheus metrics, API keys, limits and micro-batching, over the models of a
+:class:`~aiaas_lib.registry.ModelRegistry`.
+
+=====================  ====================================================================================
+module                 what
+=====================  ====================================================================================
+:mod:`.settings`       :class:`Settings` — everything configurable, from ``AIAAS_*`` environment variables
+:mod:`.app`            :func:`create_app` — the FastAPI app factory and its start-up/shut-down lifecycle
+:mod:`.server`         uvicorn with a graceful stop (not ready first, drain, finish in-flight requests)
+:mod:`.service`        the served models, readiness, and the one prediction path
+:mod:`.runtime`        one loaded model version: compiled call, request decoding per kind of model
+:mod:`.tfserving`      TF Serving REST routes (status, metadata, ``:predict``) and ``:explain``
+:mod:`.kserve`         KServe V2 / Open Inference Protocol routes (health, metadata, ready, ``infer``)
+:mod:`.security`       API keys, rate limit, body size/type/JSON checks
+:mod:`.batching`       server-side micro-batching with a bounded queue
+:mod:`.metrics`        Prometheus metrics in a per-app registry
+:mod:`.errors`         ``{"error": ...}`` for every failure
+=====================  ====================================================================================
+
+Importing this package imports FastAPI and pydantic, not TensorFlow (models load when the app starts).
+"""
+from aiaas_lib.serving.app import create_app  # noqa: F401
+from aiaas_lib.serving.settings import Settings  # noqa: F401
+
+__all__ = ["create_app", "Settings"]

@@ -1,0 +1,160 @@
+"""KServe V2 — the Open Inference Protocol — over REST, as ``tritonclient.http`` speaks it.
+
+======================================================  =============================================
+route                                                   what
+======================================================  =============================================
+``GET  /v2/health/live``, ``/v2/health/ready``          public; 200, or 503 while loading/stopping
+``GET  /v2``                                            server metadata
+``GET  /v2/models/{name}[/versions/{v}]``               name, versions, platform, inputs, outputs
+``GET  /v2/models/{name}[/versions/{v}]/ready``         200 when that model is loaded
+``POST /v2/models/{name}[/versions/{v}]/infer``         ``{"inputs": [{name, shape, datatype, data}]}``
+======================================================  =============================================
+
+Tensor models take one FP32 input named like the Keras input (shape ``[n, *input_shape]``); tabular
+models take one input per column: numbers as FP32 (or another numeric type), categories as BYTES
+(strings), each of shape ``[n]`` or ``[n, 1]``. The reply has one FP32 output.
+
+Only JSON tensor data is supported: the binary tensor data extension (tritonclient's default
+``binary_data=True``) is answered with 400 naming it — call ``set_data_from_numpy(x, binary_data=False)``.
+A request for binary *outputs* (tritonclient adds ``"binary_data_output": true`` when no outputs are
+named) is answered in JSON, which tritonclient reads all the same.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from aiaas_lib import __version__
+from aiaas_lib.serving.errors import InputError, ServiceError
+from aiaas_lib.serving.security import read_json, require_client
+from aiaas_lib.serving.service import Service, get_service
+
+health = APIRouter(tags=["KServe V2 health (public)"])
+router = APIRouter(dependencies=[Depends(require_client)], tags=["KServe V2"])
+ServiceDep = Annotated[Service, Depends(get_service)]
+PLATFORM = "tensorflow_keras"
+_INFER_KEYS = {"id", "inputs", "outputs", "parameters"}
+
+
+@health.get("/v2/health/live")
+async def live():
+    """Liveness: the process answers."""
+    return {"live": True}
+
+
+@health.get("/v2/health/ready")
+async def ready(svc: ServiceDep):
+    """Readiness: every model loaded and not shutting down (503 with the reason otherwise)."""
+    if svc.ready:
+        return {"ready": True}
+    return JSONResponse({"ready": False, "error": f"not ready: {svc.not_ready_reason()}"}, status_code=503)
+
+
+@router.get("/v2")
+async def server_metadata():
+    """Server metadata (no protocol extensions beyond the core)."""
+    return {"name": "aiaas", "version": __version__, "extensions": []}
+
+
+def _model_metadata(svc: Service, name: str, version: str | None = None) -> dict:
+    rt = svc.runtime(name, version)
+    return {"name": name, "versions": [str(v) for v in svc.entry(name).planned], "platform": PLATFORM,
+            "inputs": rt.v2_inputs(), "outputs": rt.v2_outputs()}
+
+
+@router.get("/v2/models/{name}")
+async def model_metadata(name: str, svc: ServiceDep):
+    """Model metadata of the served version."""
+    return _model_metadata(svc, name)
+
+
+@router.get("/v2/models/{name}/versions/{version}")
+async def version_metadata(name: str, version: str, svc: ServiceDep):
+    """Model metadata of one version."""
+    return _model_metadata(svc, name, version)
+
+
+def _ready(svc: Service, name: str, version: str | None = None) -> dict:
+    svc.runtime(name, version)
+    if svc.shutting_down:
+        raise ServiceError(503, "the service is shutting down")
+    return {"name": name, "ready": True}
+
+
+@router.get("/v2/models/{name}/ready")
+async def model_ready(name: str, svc: ServiceDep):
+    """200 when the model is loaded; 404 unknown, 503 loading, failed or shutting down."""
+    return _ready(svc, name)
+
+
+@router.get("/v2/models/{name}/versions/{version}/ready")
+async def version_ready(name: str, version: str, svc: ServiceDep):
+    """200 when that version is loaded."""
+    return _ready(svc, name, version)
+
+
+def _requested_outputs(body: dict, rt) -> None:
+    outputs = body.get("outputs")
+    if outputs is None:
+        return
+    if not isinstance(outputs, list) or any(not isinstance(o, Mapping) for o in outputs):
+        raise InputError("'outputs' must be a list of objects {name, parameters?}")
+    names = [o.get("name") for o in outputs]
+    unknown = [n for n in names if n != rt.output_name]
+    if unknown:
+        raise InputError(f"unknown outputs {unknown}; model {rt.name!r} has output {rt.output_name!r}")
+
+
+async def _infer(request: Request, svc: Service, name: str, version: str | None = None) -> JSONResponse:
+    rt = svc.runtime(name, version)
+    body = await read_json(request, svc.settings.max_body_bytes)
+    if not isinstance(body, dict):
+        raise InputError(f"request body must be a JSON object with 'inputs', got {type(body).__name__}")
+    unknown = sorted(set(body) - _INFER_KEYS)
+    if unknown:
+        raise InputError(f"unknown request fields {unknown}; allowed: {sorted(_INFER_KEYS)}")
+    if "inputs" not in body:
+        raise InputError("request has no 'inputs': give a list of tensors {name, shape, datatype, data}")
+    request_id = body.get("id")
+    if request_id is not None and not isinstance(request_id, str):
+        raise InputError(f"'id' must be a string, got {type(request_id).__name__}")
+    if body.get("parameters") is not None and not isinstance(body["parameters"], Mapping):
+        raise InputError("'parameters' must be an object")
+    _requested_outputs(body, rt)
+    decode = lambda: rt.decode_v2(body["inputs"], svc.settings.max_instances)  # noqa: E731
+    if svc.settings.batching:  # decode (off the event loop when large), then join a batch
+        inputs, n = await to_thread.run_sync(decode) if _is_large(body["inputs"]) else decode()
+        outputs = await svc.predict(rt, inputs, n)
+    else:  # decode and call the model in one worker-thread hop
+        outputs = await to_thread.run_sync(lambda: svc.call_model(rt, decode()[0]))
+    outputs = rt.check_finite(outputs)
+    reply = {"model_name": name, "model_version": str(rt.version)}
+    if request_id is not None:
+        reply["id"] = request_id
+    reply["outputs"] = [{"name": rt.output_name, "datatype": "FP32", "shape": list(outputs.shape),
+                         "data": outputs.ravel().tolist()}]
+    return JSONResponse(reply)
+
+
+def _is_large(tensors) -> bool:
+    """More than a handful of rows (by the first tensor's shape): decode them off the event loop."""
+    try:
+        return int(tensors[0]["shape"][0]) > 8
+    except (TypeError, KeyError, IndexError, ValueError):
+        return False
+
+
+@router.post("/v2/models/{name}/infer")
+async def infer(name: str, request: Request, svc: ServiceDep):
+    """Inference with the served version."""
+    return await _infer(request, svc, name)
+
+
+@router.post("/v2/models/{name}/versions/{version}/infer")
+async def infer_version(name: str, version: str, request: Request, svc: ServiceDep):
+    """Inference with one version."""
+    return await _infer(request, svc, name, version)

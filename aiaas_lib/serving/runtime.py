@@ -1,0 +1,459 @@
+"""One loaded model version: its metadata, a fast compiled call, and the decoding of request bodies
+into the model's input for each kind of model.
+
+Two kinds (the ``"kind"`` of the registry metadata):
+
+``tabular``
+    Raw table rows (dicts of named columns) → a dict of column arrays, the input of
+    :func:`aiaas_lib.keras_models.tabular_classifier` models. Rows are checked with
+    :func:`aiaas_lib.schema.validate_rows` against the ``input_schema`` of the metadata. Metadata:
+    ``numeric``, ``categorical``, ``input_schema``, ``background`` (rows for explanations).
+``tensor``
+    A numeric array with a batch axis, e.g. images (n, 28, 28, 1). Metadata: ``input_shape`` (without the
+    batch axis), ``dtype``, optionally ``class_names``.
+
+Speed: the model is called through one ``tf.function`` with a fixed input signature (batch axis free),
+traced once at load and warmed up, never through ``model.predict`` (which costs tens of milliseconds of
+set-up per call). Rows become arrays in plain Python/NumPy (no per-request DataFrame work beyond the
+schema check).
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from aiaas_lib.serving.errors import InputError, ServiceError
+
+KINDS = ("tabular", "tensor")
+#: KServe V2 datatypes accepted for numbers (converted to float32).
+NUMERIC_DATATYPES = ("FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64")
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _shape_text(shape) -> str:
+    return "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+def numeric_array(value, what: str) -> np.ndarray:
+    """``value`` (nested lists of numbers) as a float32 array; 400 naming ``what`` for strings, bools, ragged
+    lists, NaN/inf or numbers beyond float32's range.
+
+    Examples
+    --------
+    >>> numeric_array([[1, 2.5]], "instances").tolist()
+    [[1.0, 2.5]]
+    >>> numeric_array([1, "2"], "instances")
+    Traceback (most recent call last):
+    ...
+    aiaas_lib.serving.errors.InputError: instances must hold only numbers; got str values
+    """
+    try:
+        raw = np.asarray(value)
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        raise InputError(f"{what} must be a (nested) list of numbers of one rectangular shape") from None
+    if raw.dtype.kind not in "iuf":
+        if raw.dtype.kind == "O":
+            kinds = sorted({type(v).__name__ for v in raw.ravel()[:1000]} - {"int", "float"})
+            if not kinds:  # Python ints too large for int64
+                raise InputError(f"{what} holds numbers beyond float32's range (|x| <= {FLOAT32_MAX:.3g})")
+            raise InputError(
+                f"{what} must hold only numbers, in a rectangular nesting; got {', '.join(kinds)} values"
+            )
+        raise InputError(f"{what} must hold only numbers; got {'bool' if raw.dtype.kind == 'b' else 'str'} values")
+    with np.errstate(over="ignore", invalid="ignore"):
+        arr = raw.astype(np.float32)
+    if not np.isfinite(arr).all():
+        raise InputError(
+            f"{what} must be finite numbers within float32's range (|x| <= {FLOAT32_MAX:.3g}); "
+            "NaN and inf are refused"
+        )
+    return arr
+
+
+@dataclass
+class ModelRuntime:
+    """A loaded model version ready to serve.
+
+    Build one with :meth:`from_registry` (verifies, loads, compiles, warms up) or directly from a Keras
+    model and its metadata.
+
+    Examples
+    --------
+    >>> from aiaas_lib.env import import_tensorflow; tf = import_tensorflow(); import keras
+    >>> model = keras.Sequential([keras.Input((2,), name="x"), keras.layers.Dense(1)])
+    >>> rt = ModelRuntime("demo", 1, model, {"kind": "tensor", "input_shape": [2], "output": "score"})
+    >>> inputs, n = rt.decode_instances([[1.0, 2.0], [3.0, 4.0]])
+    >>> rt.predict(inputs).shape, rt.output_name, rt.v2_inputs()
+    ((2, 1), 'score', [{'name': 'x', 'datatype': 'FP32', 'shape': [-1, 2]}])
+    """
+
+    name: str
+    version: int
+    model: Any = field(repr=False)
+    metadata: dict = field(repr=False)
+    load_seconds: float = 0.0
+
+    def __post_init__(self):
+        meta = self.metadata
+        self.kind = meta.get("kind")
+        if self.kind not in KINDS:
+            raise ValueError(
+                f"model {self.name!r} version {self.version}: metadata kind={self.kind!r}; "
+                f"expected one of {list(KINDS)}"
+            )
+        self.output_name = str(meta.get("output") or "output")
+        self.output_shape = [int(d) for d in tuple(self.model.outputs[0].shape)[1:]]
+        self.class_names = list(meta.get("class_names") or [])
+        if self.kind == "tabular":
+            missing = [k for k in ("numeric", "categorical", "input_schema") if k not in meta]
+            if missing:
+                raise ValueError(f"model {self.name!r} version {self.version}: tabular metadata lacks {missing}")
+            self.numeric, self.categorical = list(meta["numeric"]), list(meta["categorical"])
+            self.columns = self.numeric + self.categorical
+            self.schema = meta["input_schema"]
+            background = meta.get("background") or []
+            self.background = self.decode_rows(background)[1] if background else None  # a validated DataFrame
+            self.input_name, self.input_shape = None, [1]
+        else:
+            if "input_shape" not in meta:
+                raise ValueError(f"model {self.name!r} version {self.version}: tensor metadata lacks 'input_shape'")
+            self.input_shape = [int(d) for d in meta["input_shape"]]
+            self.input_name = str(self.model.inputs[0].name) if self.model.inputs else "input"
+            self.columns, self.background = [], None
+        self._call = self._compile()
+
+    # -------------------------------------------------------------------------------------- loading
+    @classmethod
+    def from_registry(cls, registry, name: str, version: int | str = "latest") -> ModelRuntime:
+        """Verify and load ``name``/``version`` from a :class:`~aiaas_lib.registry.ModelRegistry`, compile its
+        call and warm it up; ``load_seconds`` records how long all that took."""
+        start = time.perf_counter()
+        number = registry.resolve(name, version)
+        model = registry.load(name, number)
+        runtime = cls(name, number, model, registry.metadata(name, number))
+        runtime.warm_up()
+        runtime.load_seconds = time.perf_counter() - start
+        return runtime
+
+    def _compile(self):
+        """The fastest faithful way to call the model; sets ``call_path`` to say which was chosen.
+
+        Tabular models built by :func:`~aiaas_lib.keras_models.tabular_classifier` get their input
+        encoding (normalisation, one-hot lookups) done in NumPy and only the dense head run by a compiled
+        ``tf.function``: the 19 string/number inputs and their lookup ops are most of the model's per-call
+        cost. The fast path is used only if it matches the whole model on the background rows (checked in
+        :meth:`warm_up`). Otherwise: one ``tf.function`` over the whole model with a fixed signature (batch
+        axis free); for a model that cannot be traced that way, ``predict_on_batch``.
+        """
+        from aiaas_lib.env import import_tensorflow
+
+        tf = import_tensorflow()
+        if self.kind == "tabular":
+            spec = {c: tf.TensorSpec((None, 1), tf.float32, name=c) for c in self.numeric}
+            spec.update({c: tf.TensorSpec((None, 1), tf.string, name=c) for c in self.categorical})
+        else:
+            spec = tf.TensorSpec((None, *self.input_shape), tf.float32, name=self.input_name)
+        model = self.model
+        fn = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+        try:
+            fn.get_concrete_function()
+        except Exception:  # noqa: BLE001 — an unusual model: keep the slower but general path
+            self.call_path = "predict_on_batch"
+            return lambda x: np.asarray(model.predict_on_batch(x))
+        self.call_path = "tf.function"
+        self._full_call = lambda x: fn(x).numpy()
+        self._fast = None
+        if self.kind == "tabular":
+            self._fast = _TabularEncoder.for_model(model, self.numeric, self.categorical)
+        return self._full_call
+
+    def warm_up(self) -> None:
+        """Run one prediction so that the first request does not pay for set-up; for tabular models,
+        switch to the NumPy-encoder fast path if it matches the whole model on the background rows."""
+        if self.kind == "tabular":
+            if self.background is not None:
+                inputs = self._frame_inputs(self.background)
+                full = self._full_call(inputs) if self._fast is not None else self.predict(inputs)
+                if self._fast is not None:
+                    fast = self._fast(inputs)
+                    # 1e-5: float32 sums of ~60 terms in another order differ by ~1e-7; a real mismatch is larger
+                    if fast.shape == full.shape and np.allclose(fast, full, rtol=0, atol=1e-5):
+                        self._call, self.call_path = self._fast, "numpy encoder + tf.function head"
+        else:
+            self.predict(np.zeros((1, *self.input_shape), np.float32))
+
+    # ------------------------------------------------------------------------------------ predicting
+    def predict(self, inputs) -> np.ndarray:
+        """Model output for decoded ``inputs`` (from a ``decode_*`` method), float32 with a batch axis."""
+        return np.asarray(self._call(inputs), dtype=np.float32)
+
+    def check_finite(self, outputs: np.ndarray) -> np.ndarray:
+        """``outputs`` if finite, else 400: inputs far outside the training range can overflow the model."""
+        bad = ~np.isfinite(outputs.reshape(len(outputs), -1)).all(axis=1)
+        if bad.any():
+            rows = np.flatnonzero(bad)[:10].tolist()
+            raise InputError(
+                f"the model's output is not finite for instance(s) {rows}: their values are far outside the "
+                "range the model was trained on"
+            )
+        return outputs
+
+    # ------------------------------------------------------------------------------------- decoding
+    @staticmethod
+    def _check_count(n: int, max_instances: int | None, what: str, limit_name: str = "max_instances") -> None:
+        if n == 0:
+            raise InputError(f"{what} is empty; send at least one instance")
+        if max_instances is not None and n > max_instances:
+            raise ServiceError(413, f"{what} has {n} instances; the limit is {limit_name}={max_instances} "
+                                    "per request: split it into smaller requests")
+
+    def decode_rows(self, rows, max_instances: int | None = None, limit_name: str = "max_instances"):
+        """Tabular rows (list of dicts) → (column dict of arrays, validated DataFrame). Values may be
+        scalars or one-element lists (TF Serving's row format for inputs of shape [1])."""
+        if not isinstance(rows, list) or any(not isinstance(r, Mapping) for r in rows):
+            raise InputError(
+                f"model {self.name!r} takes rows as objects of named columns, e.g. "
+                f'{{"instances": [{{"{self.columns[0]}": ...}}]}}; columns: {self.columns}'
+            )
+        self._check_count(len(rows), max_instances, "instances", limit_name)
+        from aiaas_lib.schema import SchemaError, validate_rows
+
+        rows = [{k: (v[0] if isinstance(v, list) and len(v) == 1 else v) for k, v in r.items()} for r in rows]
+        huge = [f"row {i}: field {k!r} is beyond float32's range" for i, r in enumerate(rows) for k, v in r.items()
+                if isinstance(v, int) and not isinstance(v, bool) and abs(v) > FLOAT32_MAX]
+        if huge:  # validate_rows would fail converting them; name them here
+            raise InputError(f"invalid instances: {'; '.join(huge[:5])}")
+        try:
+            frame = validate_rows(rows, self.schema)
+        except SchemaError as err:
+            raise InputError(f"invalid instances: {err}") from None
+        inputs = self._frame_inputs(frame)
+        for c in self.numeric:  # finite as float64 (checked above) but maybe not as float32
+            if not np.isfinite(inputs[c]).all():
+                rows_bad = np.flatnonzero(~np.isfinite(inputs[c][:, 0]))[:5].tolist()
+                raise InputError(f"invalid instances: rows {rows_bad}: field {c!r} is beyond float32's range "
+                                 f"(|x| <= {FLOAT32_MAX:.3g})")
+        return inputs, frame
+
+    def _frame_inputs(self, frame) -> dict[str, np.ndarray]:
+        """Validated rows → the model's input dict: (n, 1) float32 numbers and (n, 1) str categories."""
+        out = {c: frame[c].to_numpy(dtype=np.float32).reshape(-1, 1) for c in self.numeric}
+        out.update({c: frame[c].to_numpy(dtype=object).reshape(-1, 1) for c in self.categorical})
+        return out
+
+    def decode_instances(self, instances, max_instances: int | None = None):
+        """TF Serving row format (``"instances"``) → (model inputs, n)."""
+        if not isinstance(instances, list):
+            raise InputError(f"'instances' must be a list, got {type(instances).__name__}")
+        if self.kind == "tabular":
+            inputs, _ = self.decode_rows(instances, max_instances)
+            return inputs, len(instances)
+        self._check_count(len(instances), max_instances, "instances")
+        if all(isinstance(i, Mapping) for i in instances):  # named-input row format: [{"image": [...]}, ...]
+            names = {k for i in instances for k in i}
+            if names != {self.input_name}:
+                raise InputError(
+                    f"instances name inputs {sorted(names)}; model {self.name!r} has one input {self.input_name!r}"
+                )
+            instances = [i[self.input_name] for i in instances]
+        arr = numeric_array(instances, "instances")
+        return self._check_tensor_shape(arr, "instances"), len(arr)
+
+    def decode_columns(self, inputs, max_instances: int | None = None):
+        """TF Serving columnar format (``"inputs"``) → (model inputs, n): a dict of column → list for
+        tabular models; a nested list (or ``{input_name: nested list}``) for tensor models."""
+        if self.kind == "tabular":
+            if not isinstance(inputs, Mapping) or not inputs:
+                raise InputError(f"'inputs' must be an object of column -> list of values; columns: {self.columns}")
+            lengths = {k: len(v) if isinstance(v, list) else None for k, v in inputs.items()}
+            bad = sorted(k for k, n in lengths.items() if n is None)
+            if bad:
+                raise InputError(f"'inputs' columns {bad} must be lists of values (one per instance)")
+            if len(set(lengths.values())) != 1:
+                raise InputError(f"'inputs' columns must have the same length; got {lengths}")
+            n = next(iter(lengths.values()))
+            self._check_count(n, max_instances, "inputs")
+            rows = [{k: v[i] for k, v in inputs.items()} for i in range(n)]
+            decoded, _ = self.decode_rows(rows, max_instances)
+            return decoded, n
+        if isinstance(inputs, Mapping):
+            if set(inputs) != {self.input_name}:
+                raise InputError(
+                    f"'inputs' names {sorted(inputs)}; model {self.name!r} has one input {self.input_name!r}"
+                )
+            inputs = inputs[self.input_name]
+        if not isinstance(inputs, list):
+            raise InputError(
+                f"'inputs' must be a nested list with a batch axis, shape [n, {', '.join(map(str, self.input_shape))}]"
+            )
+        self._check_count(len(inputs), max_instances, "inputs")
+        arr = numeric_array(inputs, "inputs")
+        return self._check_tensor_shape(arr, "inputs"), len(arr)
+
+    def _check_tensor_shape(self, arr: np.ndarray, what: str) -> np.ndarray:
+        if list(arr.shape[1:]) != self.input_shape:
+            raise InputError(
+                f"{what} have shape {_shape_text(arr.shape)}; model {self.name!r} takes [n, "
+                f"{', '.join(map(str, self.input_shape))}]"
+            )
+        return arr
+
+    # ------------------------------------------------------------------------------------ KServe V2
+    def v2_inputs(self) -> list[dict]:
+        """The V2 metadata of the inputs: name, datatype, shape (-1: any batch size)."""
+        if self.kind == "tabular":
+            return [{"name": c, "datatype": "FP32" if c in self.numeric else "BYTES", "shape": [-1, 1]}
+                    for c in self.columns]
+        return [{"name": self.input_name, "datatype": "FP32", "shape": [-1, *self.input_shape]}]
+
+    def v2_outputs(self) -> list[dict]:
+        """The V2 metadata of the output."""
+        return [{"name": self.output_name, "datatype": "FP32", "shape": [-1, *self.output_shape]}]
+
+    def decode_v2(self, tensors, max_instances: int | None = None):
+        """KServe V2 ``"inputs"`` (list of {name, shape, datatype, data}) → (model inputs, n)."""
+        if not isinstance(tensors, list) or not tensors or any(not isinstance(t, Mapping) for t in tensors):
+            raise InputError("'inputs' must be a non-empty list of tensors {name, shape, datatype, data}")
+        by_name = {}
+        for i, t in enumerate(tensors):
+            name = t.get("name")
+            if not isinstance(name, str):
+                raise InputError(f"inputs[{i}].name must be a string, got {name!r}")
+            if name in by_name:
+                raise InputError(f"input {name!r} is given twice")
+            by_name[name] = t
+        expected = [s["name"] for s in self.v2_inputs()]
+        if set(by_name) != set(expected):
+            missing, extra = sorted(set(expected) - set(by_name)), sorted(set(by_name) - set(expected))
+            raise InputError(f"model {self.name!r} takes inputs {expected}; missing {missing}, unknown {extra}")
+        if self.kind == "tensor":
+            t = by_name[self.input_name]
+            data, shape = self._v2_tensor(t, numeric=True)
+            if len(shape) != 1 + len(self.input_shape) or list(shape[1:]) != self.input_shape:
+                raise InputError(
+                    f"input {self.input_name!r} has shape {_shape_text(shape)}; model {self.name!r} takes "
+                    f"[n, {', '.join(map(str, self.input_shape))}]"
+                )
+            self._check_count(shape[0], max_instances, f"input {self.input_name!r}")
+            return data.reshape(shape), shape[0]
+        columns, n = {}, None
+        for c in self.columns:
+            data, shape = self._v2_tensor(by_name[c], numeric=c in self.numeric)
+            if len(shape) not in (1, 2) or (len(shape) == 2 and shape[1] != 1):
+                raise InputError(f"input {c!r} has shape {_shape_text(shape)}; expected [n] or [n, 1]")
+            if n is not None and shape[0] != n:
+                raise InputError(f"input {c!r} has {shape[0]} rows but others have {n}; all inputs need the same n")
+            n = shape[0]
+            columns[c] = data.tolist()
+        self._check_count(n, max_instances, "inputs")
+        rows = [{c: columns[c][i] for c in self.columns} for i in range(n)]
+        decoded, _ = self.decode_rows(rows, max_instances)
+        return decoded, n
+
+    def _v2_tensor(self, t: Mapping, numeric: bool):
+        """(flat data array, shape) of one V2 input tensor, checked."""
+        name = t["name"]
+        params = t.get("parameters")
+        if isinstance(params, Mapping) and {"binary_data_size", "shared_memory_region"} & set(params):
+            raise InputError(
+                f"input {name!r} uses binary data or shared memory, which this service does not support; send "
+                "JSON data (tritonclient: set_data_from_numpy(array, binary_data=False))"
+            )
+        datatype, shape, data = t.get("datatype"), t.get("shape"), t.get("data")
+        allowed = NUMERIC_DATATYPES if numeric else ("BYTES",)
+        if datatype not in allowed:
+            expected = "FP32 (or another numeric type)" if numeric else "BYTES"
+            raise InputError(f"input {name!r} has datatype {datatype!r}; expected {expected}")
+        if (not isinstance(shape, list) or not shape or
+                any(isinstance(d, bool) or not isinstance(d, int) or d < 0 for d in shape)):
+            raise InputError(f"input {name!r} shape must be a list of non-negative integers, got {shape!r}")
+        if math.prod(shape) > 1 << 28:
+            raise InputError(f"input {name!r} shape {_shape_text(shape)} is too large")
+        if not isinstance(data, list):
+            raise InputError(
+                f"input {name!r} data must be a list (row-major, may be nested), got {type(data).__name__}"
+            )
+        if numeric:
+            flat = numeric_array(data, f"input {name!r} data").ravel()
+        else:
+            flat = np.asarray(_flatten(data, name), dtype=object)
+        if flat.size != math.prod(shape):
+            raise InputError(
+                f"input {name!r} has {flat.size} values but shape {_shape_text(shape)} needs {math.prod(shape)}"
+            )
+        return flat, shape
+
+
+def _flatten(data: list, name: str) -> list:
+    """Flatten nested lists of BYTES values (strings; numbers are passed on for the schema check)."""
+    out, stack = [], [iter(data)]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, list):
+                if len(stack) > 32:
+                    raise InputError(f"input {name!r} data is nested too deeply")
+                stack.append(iter(item))
+                break
+            if isinstance(item, (dict, bool)) or item is None:
+                raise InputError(f"input {name!r} data must hold strings, got {type(item).__name__}")
+            out.append(item)
+        else:
+            stack.pop()
+    return out
+
+
+class _TabularEncoder:
+    """NumPy version of a tabular_classifier's input encoding (layers ``<col>_norm`` and ``<col>_onehot``
+    feeding layer ``features``), followed by the model's dense head as a compiled ``tf.function``."""
+
+    def __init__(self, numeric, categorical, head_fn, width):
+        self.numeric, self.categorical, self.head_fn, self.width = numeric, categorical, head_fn, width
+
+    @classmethod
+    def for_model(cls, model, numeric, categorical):
+        """The encoder for ``model``, or None when the model is not built like a tabular_classifier."""
+        from aiaas_lib.env import import_tensorflow
+        from aiaas_lib.explain.keras_tabular import column_groups, tabular_parts
+
+        tf = import_tensorflow()
+        try:
+            groups = column_groups(model)
+            _, head = tabular_parts(model)
+            num, cat = [], []
+            for c in numeric:
+                layer = model.get_layer(f"{c}_norm")
+                mean = np.float32(np.asarray(layer.mean).reshape(-1)[0])
+                std = np.float32(max(float(np.sqrt(np.asarray(layer.variance).reshape(-1)[0])), 1e-7))
+                num.append((c, int(groups[c][0]), mean, std))
+            for c in categorical:
+                layer = model.get_layer(f"{c}_onehot")
+                vocab = [str(v) for v in layer.get_vocabulary()]
+                if layer.output_mode != "one_hot" or len(vocab) != len(groups[c]):
+                    return None
+                cat.append((c, int(groups[c][0]), {v: i for i, v in enumerate(vocab)}))
+        except (ValueError, KeyError, AttributeError, IndexError, TypeError):
+            return None
+        width = int(head.inputs[0].shape[-1])
+        spec = tf.TensorSpec((None, width), tf.float32)
+        fn = tf.function(lambda x: head(x, training=False), input_signature=[spec])
+        return cls(num, cat, fn, width)
+
+    def encode(self, inputs: dict) -> np.ndarray:
+        """Column arrays (n, 1) → the encoded matrix (n, width) the head takes."""
+        n = len(inputs[self.numeric[0][0]] if self.numeric else inputs[self.categorical[0][0]])
+        out = np.zeros((n, self.width), np.float32)
+        for c, pos, mean, std in self.numeric:
+            out[:, pos] = (inputs[c][:, 0] - mean) / std
+        rows = np.arange(n)
+        for c, pos, index in self.categorical:
+            codes = np.fromiter((index.get(v, 0) for v in inputs[c][:, 0]), dtype=np.intp, count=n)
+            out[rows, pos + codes] = 1.0
+        return out
+
+    def __call__(self, inputs: dict) -> np.ndarray:
+        return self.head_fn(self.encode(inputs)).numpy()

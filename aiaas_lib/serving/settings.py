@@ -1,0 +1,80 @@
+"""The service's settings, read from ``AIAAS_*`` environment variables (pydantic-settings).
+
+Every field can be set as ``AIAAS_<FIELD>`` (e.g. ``AIAAS_REGISTRY=models``, ``AIAAS_API_KEYS=k1,k2``,
+``AIAAS_BATCHING=1``) or passed to :class:`Settings` directly. Other ``AIAAS_*`` variables of the course
+(``AIAAS_MODE``, ``AIAAS_OFFLINE``, ``AIAAS_DATA_DIR``) are ignored here.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _split_list(value):
+    """Accept a comma-separated string (``"a,b"``) as well as a list."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """What the model service serves and how it protects itself.
+
+    Models
+        ``registry``: the :class:`~aiaas_lib.registry.ModelRegistry` folder. ``models``: which models to
+        load, as ``name`` or ``name@version_or_label`` (empty: every model in the registry). A model without
+        ``@`` serves its ``stable`` label if it has one, else its latest version. ``all_versions``: also load
+        every other version, so ``/versions/{v}`` and ``/labels/{label}`` can reach them. Labels are read
+        once at start-up: restart the service after a promote or rollback.
+    Security
+        ``api_keys`` / ``api_keys_file`` (one key per line, ``#`` comments): when any key is set, every model
+        route needs ``Authorization: Bearer <key>``; without keys the service is meant for 127.0.0.1 only
+        (``aiaas serve`` refuses another host). Health routes are always public; ``/metrics`` is public only
+        with ``metrics_public``. ``rate_limit_per_minute`` (0: off) and ``rate_limit_burst`` set a token
+        bucket per key (per client address without keys).
+    Limits
+        ``max_body_bytes`` (413 beyond it), ``max_instances`` per predict/infer request and
+        ``max_explain_instances`` per explain request (413 beyond them).
+    Micro-batching (off by default: it trades a little latency at low load for throughput under load)
+        ``batching``, ``batch_max_size`` (rows per model call), ``batch_max_wait_ms`` (how long the first
+        request of a batch waits for others), ``batch_queue_size`` (requests waiting; 503 when full).
+    Process
+        ``host``, ``port`` (127.0.0.1:8000), ``drain_seconds``: after SIGTERM, report not-ready for this long
+        while still serving, then stop accepting and finish in-flight requests.
+
+    Examples
+    --------
+    >>> s = Settings(api_keys="k1, k2", batching=True)
+    >>> s.api_keys, s.batching, s.max_body_bytes, s.host
+    (['k1', 'k2'], True, 1048576, '127.0.0.1')
+    """
+
+    model_config = SettingsConfigDict(env_prefix="AIAAS_", extra="ignore", protected_namespaces=())
+
+    registry: Path = Path("models")
+    models: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    all_versions: bool = False
+
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)  # never printed
+    api_keys_file: Path | None = None
+    metrics_public: bool = False
+    rate_limit_per_minute: float = Field(0.0, ge=0)
+    rate_limit_burst: int = Field(20, ge=1)
+
+    max_body_bytes: int = Field(1 << 20, ge=1)
+    max_instances: int = Field(1024, ge=1)
+    max_explain_instances: int = Field(32, ge=1)
+
+    batching: bool = False
+    batch_max_size: int = Field(64, ge=1)
+    batch_max_wait_ms: float = Field(2.0, ge=0)
+    batch_queue_size: int = Field(128, ge=1)
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    drain_seconds: float = Field(0.0, ge=0)
+
+    _split = field_validator("models", "api_keys", mode="before")(_split_list)

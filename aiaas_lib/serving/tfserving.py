@@ -1,0 +1,211 @@
+"""TensorFlow Serving's REST API (and an explain route in its style).
+
+==========================================================  ====================================================
+route                                                       what
+==========================================================  ====================================================
+``GET  /v1/models/{name}[/versions/{v}|/labels/{l}]``        status: ``{"model_version_status": [...]}``
+``GET  /v1/models/{name}[...]/metadata``                     signature (inputs, outputs) and the registry metadata
+``POST /v1/models/{name}[...]:predict``                      ``{"instances": [...]}`` → ``{"predictions": [...]}``,
+                                                            ``{"inputs": ...}`` → ``{"outputs": ...}``
+``POST /v1/models/{name}[...]:explain``                      ``{"instances": [rows]}`` → ``{"explanations": [...]}``
+==========================================================  ====================================================
+
+Row format (``instances``): a list with one entry per instance — an object of named columns for tabular
+models (values may be scalars or one-element lists), a nested list of numbers for tensor models.
+Columnar format (``inputs``): an object of column → list of values (tabular), or one nested list with a
+batch axis (tensor). Errors: ``{"error": "..."}`` with 400 (bad input), 404 (unknown model, version or
+label), 413 (too large), 503 (loading, overloaded).
+"""
+from __future__ import annotations
+
+from typing import Annotated
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from aiaas_lib.serving.errors import InputError, ServiceError
+from aiaas_lib.serving.security import read_json, require_client
+from aiaas_lib.serving.service import Service, get_service
+
+router = APIRouter(dependencies=[Depends(require_client)], tags=["TensorFlow Serving REST"])
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+_STATES = {"AVAILABLE": ("OK", ""), "LOADING": ("OK", ""), "UNLOADING": ("OK", "")}
+_PREDICT_KEYS = {"instances", "inputs", "signature_name"}
+
+
+def _status(svc: Service, name: str, version: str | None = None, label: str | None = None) -> dict:
+    entry = svc.entry(name)
+    versions = entry.planned
+    if version is not None or label is not None:
+        number = svc.version_of(entry, version, label)
+        if number not in entry.planned:
+            raise ServiceError(404, f"version {number} of model {name!r} is registered but not served "
+                                    f"(served: {entry.planned})")
+        versions = [number]
+    state = "END" if entry.state == "FAILED" else entry.state
+    code, message = _STATES.get(entry.state, ("UNKNOWN", entry.error))
+    return {"model_version_status": [
+        {"version": str(v), "state": state, "status": {"error_code": code, "error_message": message}}
+        for v in versions
+    ]}
+
+
+def _signature(runtime) -> dict:
+    def tensor(name, shape, dtype):
+        return {"dtype": dtype, "tensor_shape": {"dim": [{"size": str(d)} for d in shape]}, "name": name}
+
+    inputs = {i["name"]: tensor(i["name"], i["shape"], "DT_STRING" if i["datatype"] == "BYTES" else "DT_FLOAT")
+              for i in runtime.v2_inputs()}
+    outputs = {o["name"]: tensor(o["name"], o["shape"], "DT_FLOAT") for o in runtime.v2_outputs()}
+    return {"serving_default": {"inputs": inputs, "outputs": outputs, "method_name": "tensorflow/serving/predict"}}
+
+
+def _metadata(svc: Service, name: str, version: str | None = None, label: str | None = None) -> dict:
+    rt = svc.runtime(name, version, label)
+    shown = {k: v for k, v in rt.metadata.items() if k not in ("background", "files")}
+    return {
+        "model_spec": {"name": name, "signature_name": "", "version": str(rt.version)},
+        "metadata": {"signature_def": {"signature_def": _signature(rt)}, "aiaas": shown},
+    }
+
+
+async def _predict(request: Request, svc: Service, name: str, version=None, label=None) -> JSONResponse:
+    rt = svc.runtime(name, version, label)
+    body = await read_json(request, svc.settings.max_body_bytes)
+    if not isinstance(body, dict):
+        raise InputError(
+            f"request body must be a JSON object with 'instances' or 'inputs', got {type(body).__name__}"
+        )
+    unknown = sorted(set(body) - _PREDICT_KEYS)
+    if unknown:
+        raise InputError(f"unknown request fields {unknown}; allowed: {sorted(_PREDICT_KEYS)}")
+    if body.get("signature_name", "serving_default") != "serving_default":
+        raise InputError(f"signature_name={body['signature_name']!r}; this model has only 'serving_default'")
+    if ("instances" in body) == ("inputs" in body):
+        raise InputError("give exactly one of 'instances' (row format) or 'inputs' (columnar format)")
+    limit = svc.settings.max_instances
+    row_format = "instances" in body
+
+    def decode():
+        if row_format:
+            return rt.decode_instances(body["instances"], limit)
+        return rt.decode_columns(body["inputs"], limit)
+
+    if svc.settings.batching:  # decode (off the event loop when large), then join a batch
+        inputs, n = await to_thread.run_sync(decode) if _is_large(body) else decode()
+        outputs = await svc.predict(rt, inputs, n)
+    else:  # decode and call the model in one worker-thread hop (measured: faster than inline, and
+        # the event loop stays free for other requests)
+        outputs = await to_thread.run_sync(lambda: svc.call_model(rt, decode()[0]))
+    outputs = rt.check_finite(outputs)
+    return JSONResponse({"predictions" if row_format else "outputs": outputs.tolist()})
+
+
+def _is_large(body: dict) -> bool:
+    """More than a handful of instances: decode them off the event loop."""
+    value = body.get("instances", body.get("inputs"))
+    if isinstance(value, dict):
+        value = next(iter(value.values()), [])
+    return not isinstance(value, list) or len(value) > 8
+
+
+async def _explain(request: Request, svc: Service, name: str, version=None, label=None) -> JSONResponse:
+    rt = svc.runtime(name, version, label)
+    if rt.kind != "tabular":
+        raise InputError(f"explanations are for tabular models; model {name!r} is a {rt.kind} model")
+    if rt.background is None:
+        raise InputError(f"model {name!r} has no 'background' rows in its registry metadata to explain against")
+    body = await read_json(request, svc.settings.max_body_bytes)
+    if not isinstance(body, dict) or set(body) != {"instances"}:
+        raise InputError('request body must be {"instances": [rows as objects of named columns]}')
+    inputs, frame = rt.decode_rows(body["instances"], svc.settings.max_explain_instances, "max_explain_instances")
+
+    def work():
+        from aiaas_lib.explain import explain_rows
+
+        with svc.explain_lock:
+            values, base, names = explain_rows(rt.model, frame, rt.background, rt.numeric, rt.categorical)
+        return values, base, names, svc.call_model(rt, inputs)
+
+    values, base, names, predictions = await to_thread.run_sync(work)
+    rt.check_finite(values)
+    rt.check_finite(predictions)
+    return JSONResponse({"explanations": [
+        {"base_value": float(base[i]), "prediction": float(predictions[i].ravel()[0]),
+         "values": {c: float(v) for c, v in zip(names, values[i])}}
+        for i in range(len(frame))
+    ]})
+
+
+@router.get("/v1/models/{name}")
+async def model_status(name: str, svc: ServiceDep):
+    """TF Serving model status: the state of each served version."""
+    return _status(svc, name)
+
+
+@router.get("/v1/models/{name}/versions/{version}")
+async def version_status(name: str, version: str, svc: ServiceDep):
+    """TF Serving model status of one version."""
+    return _status(svc, name, version=version)
+
+
+@router.get("/v1/models/{name}/labels/{label}")
+async def label_status(name: str, label: str, svc: ServiceDep):
+    """TF Serving model status of the version a label points to."""
+    return _status(svc, name, label=label)
+
+
+@router.get("/v1/models/{name}/metadata")
+async def model_metadata(name: str, svc: ServiceDep):
+    """TF Serving model metadata: signature, plus the registry metadata under ``aiaas``."""
+    return _metadata(svc, name)
+
+
+@router.get("/v1/models/{name}/versions/{version}/metadata")
+async def version_metadata(name: str, version: str, svc: ServiceDep):
+    """Metadata of one version."""
+    return _metadata(svc, name, version=version)
+
+
+@router.get("/v1/models/{name}/labels/{label}/metadata")
+async def label_metadata(name: str, label: str, svc: ServiceDep):
+    """Metadata of the version a label points to."""
+    return _metadata(svc, name, label=label)
+
+
+@router.post("/v1/models/{name}:predict")
+async def predict(name: str, request: Request, svc: ServiceDep):
+    """Predict with the served version."""
+    return await _predict(request, svc, name)
+
+
+@router.post("/v1/models/{name}/versions/{version}:predict")
+async def predict_version(name: str, version: str, request: Request, svc: ServiceDep):
+    """Predict with one version."""
+    return await _predict(request, svc, name, version=version)
+
+
+@router.post("/v1/models/{name}/labels/{label}:predict")
+async def predict_label(name: str, label: str, request: Request, svc: ServiceDep):
+    """Predict with the version a label points to."""
+    return await _predict(request, svc, name, label=label)
+
+
+@router.post("/v1/models/{name}:explain")
+async def explain(name: str, request: Request, svc: ServiceDep):
+    """SHAP values per raw column for each row, with the base value and the prediction."""
+    return await _explain(request, svc, name)
+
+
+@router.post("/v1/models/{name}/versions/{version}:explain")
+async def explain_version(name: str, version: str, request: Request, svc: ServiceDep):
+    """Explain with one version."""
+    return await _explain(request, svc, name, version=version)
+
+
+@router.post("/v1/models/{name}/labels/{label}:explain")
+async def explain_label(name: str, label: str, request: Request, svc: ServiceDep):
+    """Explain with the version a label points to."""
+    return await _explain(request, svc, name, label=label)
