@@ -37,6 +37,18 @@ def test_default_kernel_width_is_lime_s(train):
     assert exp.kernel_width == pytest.approx(0.75 * np.sqrt(4))
 
 
+def test_effective_samples_is_all_samples_for_a_very_wide_kernel(train):
+    exp = lime_tabular(mlp, train[1], train, num_samples=500, kernel_width=1e6)
+    # every kernel weight is exp(-d²/2e12) = 1 - O(1e-11): (sum w)² / sum w² = 500 to ~1e-9
+    assert exp.effective_samples == pytest.approx(500, rel=1e-9)
+
+
+def test_effective_samples_is_one_for_a_very_narrow_kernel(train):
+    exp = lime_tabular(mlp, train[1], train, num_samples=500, kernel_width=1e-3)
+    # only the instance itself (distance 0, weight 1) has a weight that is not exp(-(d/1e-3)²/2) ~ 0
+    assert exp.effective_samples == pytest.approx(1.0, abs=1e-9)
+
+
 @pytest.mark.parametrize("kernel_width,seed", [(None, 0), (1.2, 7)])
 def test_matches_the_lime_package(train, kernel_width, seed):
     ours = lime_tabular(mlp, train[2], train, num_samples=2000, kernel_width=kernel_width, seed=seed)

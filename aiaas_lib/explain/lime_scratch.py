@@ -26,7 +26,11 @@ class LimeExplanation:
     """A local linear explanation in the scaled feature space ``(x - mean) / std``.
 
     ``weights[i]`` is the change of the output per training standard deviation of feature ``i``;
-    ``intercept + scaled_x @ weights == prediction_local``; ``score`` is the weighted R² of the local model.
+    ``intercept + scaled_x @ weights == prediction_local``; ``score`` is the weighted R² of the local model;
+    ``effective_samples`` is Kish's effective sample size of the kernel weights, ``(sum w)² / sum w²``: about
+    ``num_samples`` when the kernel is so wide that every sample counts the same (a global fit), about 1 when
+    it is so narrow that only the instance itself counts (NaN from :func:`lime_tabular_lib`: lime keeps its
+    weights to itself).
     """
 
     weights: np.ndarray
@@ -34,6 +38,7 @@ class LimeExplanation:
     score: float
     prediction_local: float
     kernel_width: float = float("nan")
+    effective_samples: float = float("nan")
 
 
 def weighted_ridge(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray,
@@ -138,4 +143,5 @@ def lime_tabular(f: Callable, x, training_data, num_samples: int = 5000, kernel_
         raise ValueError(f"f returned shape {y.shape} for {num_samples} rows; expected one output per row")
     coef, intercept = weighted_ridge(scaled, y, kernel, alpha=alpha)
     score = weighted_r2(y, scaled @ coef + intercept, kernel)
-    return LimeExplanation(coef, intercept, score, float(intercept + scaled[0] @ coef), float(kernel_width))
+    return LimeExplanation(coef, intercept, score, float(intercept + scaled[0] @ coef), float(kernel_width),
+                           float(kernel.sum() ** 2 / (kernel ** 2).sum()))

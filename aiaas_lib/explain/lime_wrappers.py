@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -162,7 +163,9 @@ def lime_image(classifier_fn: Callable[[np.ndarray], np.ndarray], image, label: 
     >>> out["heatmap"].shape, out["weights"].shape == (out["segments"].max() + 1,)
     ((28, 28), True)
     """
-    from lime.lime_image import LimeImageExplainer
+    with warnings.catch_warnings():  # lime imports tqdm.auto, which warns in a Jupyter kernel without ipywidgets
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        from lime.lime_image import LimeImageExplainer
 
     num_samples = _check_samples(num_samples)
     image = np.asarray(image, dtype=np.float64)
