@@ -9,6 +9,15 @@ Each is registered with the metadata the service reads (``kind``, inputs, ``outp
 ``data_sha256``; for churn also ``input_schema`` and 50 ``background`` rows for explanations) and
 labelled ``stable``. Fast mode (``AIAAS_MODE=fast``) trains small versions in well under a minute on two
 CPU cores (measured 19 s; ROC-AUC 0.854, accuracy 0.828); full mode trains the real ones.
+
+Two text models for the OpenAI-compatible routes (:mod:`aiaas_lib.serving.openai_api`) are registered too:
+
+- ``tiny-gpt``: :func:`aiaas_lib.generation.training.train_default_gpt` (kind ``generation``, the character
+  tokenizer in its metadata; about a minute on two cores in fast mode).
+- ``minilm``: the packaged all-MiniLM-L6-v2 (kind ``embedding``), nothing trained. The registry stores its
+  keras-hub ``BertBackbone`` as ``model.keras`` (91 MB; it round-trips exactly with ``safe_mode`` once
+  keras-hub is imported), so the registry's checksums cover the weights actually served; the word-piece
+  vocabulary is read from the installed package (``tokenizer: {"kind": "bert", "preset": ...}``).
 """
 from __future__ import annotations
 
@@ -18,7 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_MODELS = ("churn", "fashion")
+DEFAULT_MODELS = ("churn", "fashion", "tiny-gpt", "minilm")
+#: The defaults served by the OpenAI-compatible routes rather than TF Serving / KServe V2.
+TEXT_MODELS = ("tiny-gpt", "minilm")
 
 
 def train_churn(mode: str | None = None, seed: int = 0) -> tuple[object, dict]:
@@ -133,12 +144,77 @@ def tabular_metadata(X_train, numeric: Sequence[str], categorical: Sequence[str]
     }
 
 
-TRAINERS: dict[str, Callable] = {"churn": train_churn, "fashion": train_fashion}
+def train_gpt(mode: str | None = None, seed: int = 0) -> tuple[object, dict]:
+    """Train the default language model ``tiny-gpt``; return ``(model, metadata)`` (kind ``generation``).
+
+    Examples
+    --------
+    ``model, meta = train_gpt(mode="fast")`` takes about a minute on two cores; ``meta["metrics"]`` holds
+    ``val_bpc`` (bits per character on held-out text) and the ``unigram_bpc`` baseline.
+
+    >>> train_gpt(mode="quick")
+    Traceback (most recent call last):
+    ...
+    ValueError: mode='quick'; expected one of ['fast', 'full']
+    """
+    _fast(mode)
+    from aiaas_lib import config
+    from aiaas_lib.generation.training import train_default_gpt
+
+    return train_default_gpt(config.mode() if mode is None else mode, seed=seed)
 
 
-def train_defaults(registry_root: str | Path, mode: str | None = None, names: Sequence[str] = DEFAULT_MODELS,
+def minilm_model(mode: str | None = None, seed: int = 0, sequence_length: int = 256) -> tuple[object, dict]:
+    """The packaged all-MiniLM-L6-v2 backbone and its registry metadata (kind ``embedding``); nothing is trained.
+
+    ``sequence_length`` (tokens per text, [CLS] and [SEP] included; longer texts are truncated) is 256,
+    the length the model was trained with. ``mode`` and ``seed`` are accepted for the common signature.
+
+    Examples
+    --------
+    ``model, meta = minilm_model()`` loads the 22.7 M weights in ~5-15 s; ``meta["dimensions"]`` is 384.
+
+    >>> minilm_model(sequence_length=4)
+    Traceback (most recent call last):
+    ...
+    ValueError: sequence_length=4 must be an int in [8, 512]
+    """
+    if not isinstance(sequence_length, int) or not 8 <= sequence_length <= 512:
+        raise ValueError(f"sequence_length={sequence_length!r} must be an int in [8, 512]")
+    fast = _fast(mode)
+    from aiaas_lib.data import MINILM_PACKAGE, minilm_path
+    from aiaas_lib.embeddings import EMBEDDING_SIZE, SentenceEncoder
+    from aiaas_lib.env import package_version
+    from aiaas_lib.registry import file_sha256
+
+    encoder = SentenceEncoder(sequence_length=sequence_length)
+    folder = minilm_path()
+    metadata = {
+        "kind": "embedding",
+        "description": "all-MiniLM-L6-v2 sentence embeddings: mean of the last layer over real tokens, unit length",
+        "tokenizer": {"kind": "bert", "preset": MINILM_PACKAGE.replace("_", "-")},
+        "sequence_length": sequence_length,
+        "dimensions": EMBEDDING_SIZE,
+        "pooling": "mean",
+        "normalized": True,
+        "output": "embedding",
+        "metrics": {},
+        "source": {"package": MINILM_PACKAGE.replace("_", "-"),
+                   "package_version": package_version(MINILM_PACKAGE.replace("_", "-")),
+                   "weights_sha256": file_sha256(folder / "model.safetensors")},
+        "mode": "fast" if fast else "full",
+    }
+    return encoder.backbone, metadata
+
+
+TRAINERS: dict[str, Callable] = {"churn": train_churn, "fashion": train_fashion, "tiny-gpt": train_gpt,
+                                 "minilm": minilm_model}
+
+
+def train_defaults(registry_root: str | Path, mode: str | None = None, names: Sequence[str] | None = None,
                    log: Callable[[str], None] | None = print) -> dict[str, int]:
-    """Train the default models, register each in ``registry_root`` and label it ``stable``.
+    """Train the default models (``names``; default: all of :data:`TRAINERS`), register each in
+    ``registry_root`` and label it ``stable``.
 
     Returns ``{name: version}``. ``log`` gets one line per model with its metric and time.
 
@@ -147,13 +223,16 @@ def train_defaults(registry_root: str | Path, mode: str | None = None, names: Se
     >>> train_defaults("/tmp/unused", names=["mnist"])
     Traceback (most recent call last):
     ...
-    ValueError: names=['mnist']; the default models are ['churn', 'fashion']
+    ValueError: names=['mnist']; the default models are ['churn', 'fashion'] and the text models ['minilm', 'tiny-gpt']
     """
     from aiaas_lib.registry import ModelRegistry
 
+    names = list(TRAINERS) if names is None else list(names)
     unknown = [n for n in names if n not in TRAINERS]
     if unknown:
-        raise ValueError(f"names={unknown!r}; the default models are {sorted(TRAINERS)}")
+        text = sorted(n for n in TRAINERS if n in TEXT_MODELS)
+        raise ValueError(f"names={unknown!r}; the default models are {sorted(n for n in TRAINERS if n not in text)}"
+                         + (f" and the text models {text}" if text else ""))
     registry = ModelRegistry(registry_root)
     versions = {}
     for name in names:

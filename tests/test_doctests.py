@@ -11,7 +11,7 @@ MODULES = [
     "explain", "explain.shapley", "explain.lime_scratch", "explain.shap_wrappers", "explain.keras_tabular",
     "explain.lime_wrappers", "explain.metrics", "explain.plots",
     "defaults", "serving.settings", "serving.errors", "serving.security", "serving.metrics", "serving.batching",
-    "serving.runtime", "serving.service", "serving.app", "serving.server",
+    "serving.runtime", "serving.service", "serving.app", "serving.server", "serving.openai_api",
     "generation", "generation.tokenizer", "generation.params", "generation.sampling", "generation.model",
     "generation.inference", "generation.decoding", "generation.training",
 ]

@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 
 from aiaas_lib import __version__
-from aiaas_lib.serving import kserve, tfserving
+from aiaas_lib.serving import kserve, openai_api, tfserving
 from aiaas_lib.serving.errors import install_error_handlers
 from aiaas_lib.serving.metrics import MetricsMiddleware
 from aiaas_lib.serving.security import require_client
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, registry=None) -> FastAPI:
     app.include_router(kserve.health)
     app.include_router(tfserving.router)
     app.include_router(kserve.router)
+    app.include_router(openai_api.router)
 
     @app.get("/metrics", dependencies=[Depends(_metrics_guard)], tags=["monitoring"])
     async def metrics():

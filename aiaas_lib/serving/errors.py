@@ -3,6 +3,11 @@
 Route code raises :class:`ServiceError` (status, message, headers); :func:`install_error_handlers` makes
 FastAPI answer with that shape for it, for its own request-validation errors, for unknown routes (404)
 and wrong methods (405), and — as a last resort — for any unexpected exception (500, without internals).
+
+The OpenAI-compatible routes (:data:`OPENAI_PATHS`, see :mod:`.openai_api`) answer in OpenAI's shape
+instead, ``{"error": {"message", "type", "param", "code"}}``, for every one of those errors (a 401 of the
+shared API-key check included): :class:`OpenAIError` carries ``param`` and ``code``, and
+:func:`openai_error_body` fills in OpenAI's ``type`` and ``code`` for the others by status.
 """
 from __future__ import annotations
 
@@ -38,11 +43,74 @@ class InputError(ServiceError):
         super().__init__(400, message)
 
 
-def error_response(status: int, message: str, headers: Mapping[str, str] | None = None):
-    """A ``JSONResponse`` of ``{"error": message}``."""
+#: Paths whose errors take OpenAI's shape (exact paths: ``/v1/models/{name}`` is TF Serving's).
+OPENAI_PATHS = ("/v1/models", "/v1/completions", "/v1/chat/completions", "/v1/embeddings")
+_OPENAI_TYPES = {400: ("invalid_request_error", None), 401: ("invalid_request_error", "invalid_api_key"),
+                 404: ("invalid_request_error", None), 405: ("invalid_request_error", "method_not_allowed"),
+                 413: ("invalid_request_error", "request_too_large"),
+                 415: ("invalid_request_error", "unsupported_media_type"),
+                 429: ("rate_limit_error", "rate_limit_exceeded"), 503: ("server_error", "model_not_ready")}
+
+
+def is_openai_path(path: str) -> bool:
+    """True for the OpenAI-compatible routes, whose errors take OpenAI's shape.
+
+    Examples
+    --------
+    >>> is_openai_path("/v1/chat/completions"), is_openai_path("/v1/models"), is_openai_path("/v1/models/churn")
+    (True, True, False)
+    """
+    return path.rstrip("/") in OPENAI_PATHS
+
+
+def openai_error_body(status: int, message: str, param: str | None = None, code: str | None = None,
+                      type: str | None = None) -> dict:
+    """OpenAI's error body; ``type`` and ``code`` default by HTTP status (e.g. 401 → ``invalid_api_key``).
+
+    Examples
+    --------
+    >>> openai_error_body(400, "temperature=5 must be a number in [0, 2]", param="temperature")
+    {'error': {'message': 'temperature=5 must be a number in [0, 2]', 'type': 'invalid_request_error', 'param': 'temperature', 'code': None}}
+    >>> openai_error_body(401, "invalid API key")["error"]["code"]
+    'invalid_api_key'
+    """
+    default_type, default_code = _OPENAI_TYPES.get(int(status), ("server_error" if status >= 500 else
+                                                                "invalid_request_error", None))
+    return {"error": {"message": str(message), "type": type or default_type, "param": param,
+                      "code": code if code is not None else default_code}}
+
+
+class OpenAIError(ServiceError):
+    """An error of the OpenAI-compatible routes: ``param`` names the field to fix, ``code`` is OpenAI's
+    (e.g. ``model_not_found``, ``unsupported_parameter``).
+
+    Examples
+    --------
+    >>> err = OpenAIError(404, "The model 'x' does not exist", param="model", code="model_not_found")
+    >>> err.status, err.body()["error"]["code"]
+    (404, 'model_not_found')
+    """
+
+    def __init__(self, status: int, message: str, param: str | None = None, code: str | None = None,
+                 type: str | None = None, headers: Mapping[str, str] | None = None):
+        super().__init__(status, message, headers)
+        self.param, self.code, self.type = param, code, type
+
+    def body(self) -> dict:
+        """OpenAI's body: ``{"error": {"message", "type", "param", "code"}}``."""
+        return openai_error_body(self.status, self.message, self.param, self.code, self.type)
+
+
+def error_response(status: int, message: str, headers: Mapping[str, str] | None = None, request=None,
+                   body: dict | None = None):
+    """A ``JSONResponse`` of ``{"error": message}`` (OpenAI's shape on :data:`OPENAI_PATHS` when
+    ``request`` is given; ``body`` overrides both)."""
     from fastapi.responses import JSONResponse
 
-    return JSONResponse({"error": message}, status_code=status, headers=dict(headers or {}))
+    if body is None:
+        openai = request is not None and is_openai_path(request.url.path)
+        body = openai_error_body(status, message) if openai else {"error": message}
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
 
 
 def _describe_validation(errors) -> str:
@@ -61,10 +129,11 @@ def install_error_handlers(app) -> None:
     from starlette.exceptions import HTTPException
 
     async def on_service_error(request, exc: ServiceError):
-        return error_response(exc.status, exc.message, exc.headers)
+        body = exc.body() if isinstance(exc, OpenAIError) and is_openai_path(request.url.path) else None
+        return error_response(exc.status, exc.message, exc.headers, request, body)
 
     async def on_validation(request, exc: RequestValidationError):
-        return error_response(400, _describe_validation(exc.errors()))
+        return error_response(400, _describe_validation(exc.errors()), request=request)
 
     async def on_http(request, exc: HTTPException):
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
@@ -72,11 +141,12 @@ def install_error_handlers(app) -> None:
             message = f"no route {request.method} {request.url.path}; see the service's routes in /docs"
         elif exc.status_code == 405:
             message = f"method {request.method} is not allowed on {request.url.path}"
-        return error_response(exc.status_code, message, getattr(exc, "headers", None))
+        return error_response(exc.status_code, message, getattr(exc, "headers", None), request)
 
     async def on_unexpected(request, exc: Exception):
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(500, f"internal error ({type(exc).__name__}); the service log has the details")
+        return error_response(500, f"internal error ({type(exc).__name__}); the service log has the details",
+                              request=request)
 
     app.add_exception_handler(ServiceError, on_service_error)
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -30,6 +30,8 @@ import numpy as np
 from aiaas_lib.serving.errors import InputError, ServiceError
 
 KINDS = ("tabular", "tensor")
+#: Kinds served by :mod:`.openai_api` (``generation``: a tiny GPT; ``embedding``: a sentence encoder).
+TEXT_KINDS = ("generation", "embedding")
 #: KServe V2 datatypes accepted for numbers (converted to float32).
 NUMERIC_DATATYPES = ("FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64")
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -134,6 +136,10 @@ class ModelRuntime:
         call and warm it up; ``load_seconds`` records how long all that took."""
         start = time.perf_counter()
         number = registry.resolve(name, version)
+        if registry.metadata(name, number).get("kind") in TEXT_KINDS:  # served by the OpenAI-compatible routes
+            from aiaas_lib.serving.openai_api import load_text_runtime
+
+            return load_text_runtime(registry, name, number)
         model = registry.load(name, number)
         runtime = cls(name, number, model, registry.metadata(name, number))
         runtime.warm_up()

@@ -20,7 +20,7 @@ from fastapi import Request
 from aiaas_lib.serving.batching import MicroBatcher, Overloaded
 from aiaas_lib.serving.errors import ServiceError
 from aiaas_lib.serving.metrics import ServiceMetrics
-from aiaas_lib.serving.runtime import ModelRuntime
+from aiaas_lib.serving.runtime import KINDS, ModelRuntime
 from aiaas_lib.serving.security import KeyChecker, RateLimiter, load_api_keys
 from aiaas_lib.serving.settings import Settings
 
@@ -136,6 +136,8 @@ class Service:
         s = self.settings
         for entry in self.entries.values():
             for version, runtime in entry.runtimes.items():
+                if runtime.kind not in KINDS:  # language models are not micro-batched
+                    continue
                 batcher = MicroBatcher(lambda x, rt=runtime: self.call_model(rt, x), s.batch_max_size,
                                        s.batch_max_wait_ms, s.batch_queue_size, name=entry.name)
                 await batcher.start()
@@ -179,8 +181,10 @@ class Service:
             raise ServiceError(404, f"model {entry.name!r} has no version {number}; versions: {entry.registered}")
         return number
 
-    def runtime(self, name: str, version: str | None = None, label: str | None = None) -> ModelRuntime:
-        """The loaded runtime for a request: 404 unknown model/version/label, 503 while loading or failed."""
+    def runtime(self, name: str, version: str | None = None, label: str | None = None,
+                kinds: tuple[str, ...] = KINDS) -> ModelRuntime:
+        """The loaded runtime for a request: 404 unknown model/version/label, 503 while loading or failed,
+        400 when the model's kind is not one of ``kinds`` (language models answer on the OpenAI routes)."""
         entry = self.entry(name)
         number = self.version_of(entry, version, label)
         if number not in entry.planned:
@@ -192,7 +196,13 @@ class Service:
             raise ServiceError(503, f"model {name!r} is still loading; retry shortly", {"Retry-After": "1"})
         if entry.state == "FAILED":
             raise ServiceError(503, f"model {name!r} failed to load: {entry.error}")
-        return entry.runtimes[number]
+        runtime = entry.runtimes[number]
+        if runtime.kind not in kinds:
+            where = ("/v1/completions and /v1/chat/completions" if runtime.kind == "generation" else
+                     "/v1/embeddings" if runtime.kind == "embedding" else "/v1/models/{name}:predict")
+            raise ServiceError(400, f"model {name!r} is a {runtime.kind} model; this route serves {list(kinds)} "
+                                    f"models: use {where}")
+        return runtime
 
     # -------------------------------------------------------------------------------- predicting
     def call_model(self, runtime: ModelRuntime, inputs) -> np.ndarray:
