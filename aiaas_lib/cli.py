@@ -4,9 +4,11 @@
     aiaas data           verify every shipped data file against data/manifest.json
     aiaas course [...]   run the notebooks headless (same as `make course`)
     aiaas train-defaults --registry DIR [--mode fast|full]
-                         train the default models (churn, fashion), register them, label them stable
+                         train the default models (churn, fashion, tiny-gpt; minilm is packaged),
+                         register them, label them stable
     aiaas serve --registry DIR [--host H] [--port P] [--api-keys-file F] [--batching] [--drain-seconds S]
-                         serve the registry's models (TF Serving REST, KServe V2, explain, /metrics)
+                         serve the registry's models (TF Serving REST, KServe V2, explain, OpenAI-compatible
+                         text routes, /metrics)
 """
 from __future__ import annotations
 

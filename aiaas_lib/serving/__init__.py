@@ -1,5 +1,6 @@
-"""The course's model service: TF Serving REST and KServe V2 predictions, SHAP explanations, health,
-Prometheus metrics, API keys, limits and micro-batching, over the models of a
+"""The course's model service: TF Serving REST and KServe V2 predictions, SHAP explanations, an
+OpenAI-compatible text API (completions, chat, embeddings), health, Prometheus metrics, API keys, limits
+and micro-batching, over the models of a
 :class:`~aiaas_lib.registry.ModelRegistry`.
 
 =====================  ====================================================================================
@@ -12,10 +13,11 @@ module                 what
 :mod:`.runtime`        one loaded model version: compiled call, request decoding per kind of model
 :mod:`.tfserving`      TF Serving REST routes (status, metadata, ``:predict``) and ``:explain``
 :mod:`.kserve`         KServe V2 / Open Inference Protocol routes (health, metadata, ready, ``infer``)
+:mod:`.openai_api`     OpenAI-compatible routes: ``/v1/models``, completions, chat completions, embeddings
 :mod:`.security`       API keys, rate limit, body size/type/JSON checks
 :mod:`.batching`       server-side micro-batching with a bounded queue
 :mod:`.metrics`        Prometheus metrics in a per-app registry
-:mod:`.errors`         ``{"error": ...}`` for every failure
+:mod:`.errors`         each protocol's error shape (``{"error": ...}``; OpenAI's ``{"error": {...}}``)
 =====================  ====================================================================================
 
 Importing this package imports FastAPI and pydantic, not TensorFlow (models load when the app starts).
