@@ -12,6 +12,7 @@ MODULES = [
     "explain.lime_wrappers", "explain.metrics", "explain.plots",
     "defaults", "serving.settings", "serving.errors", "serving.security", "serving.metrics", "serving.batching",
     "serving.runtime", "serving.service", "serving.app", "serving.server", "serving.openai_api",
+    "loadtest", "source_design",
     "generation", "generation.tokenizer", "generation.params", "generation.sampling", "generation.model",
     "generation.inference", "generation.decoding", "generation.training",
 ]

@@ -1,0 +1,334 @@
+"""A bounded load generator and a background-server helper, for measuring a model service honestly.
+
+- :class:`ServerProcess` starts a server command as a subprocess, polls a URL until it answers (with a
+  deadline, never a fixed sleep), and stops it with SIGTERM (then waits; kills only if it hangs). Every
+  process it starts is also stopped at interpreter exit, so a failing notebook cell leaves none behind.
+- :func:`run_load` sends requests from ``concurrency`` workers, each sending its next request as soon as
+  its previous one is answered (a *closed* loop), for a fixed total number of requests; it records the
+  latency of every request and returns a :class:`LoadResult` (requests/s, p50, p99, status counts).
+- :func:`percentile_ms` and :func:`markdown_table` for the reports.
+
+The load generator runs ``httpx.AsyncClient`` in its own thread with its own event loop, so it works the
+same from a script and from a Jupyter cell (where an event loop is already running).
+"""
+from __future__ import annotations
+
+import asyncio
+import atexit
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+_RUNNING: set[ServerProcess] = set()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now (the OS picks it).
+
+    Examples
+    --------
+    >>> 1024 <= free_port() <= 65535
+    True
+    """
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile_ms(latencies_s: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) of latencies given in seconds, in milliseconds (linear interpolation
+    between the two nearest ranks, NumPy's default).
+
+    Examples
+    --------
+    >>> percentile_ms([0.001, 0.002, 0.003, 0.004], 50)
+    2.5
+    >>> percentile_ms([], 50)
+    Traceback (most recent call last):
+    ...
+    ValueError: latencies_s is empty; run at least one request
+    """
+    if not 0 <= q <= 100:
+        raise ValueError(f"q={q!r}; expected a percentile in [0, 100]")
+    values = np.asarray(latencies_s, dtype=np.float64)
+    if values.size == 0:
+        raise ValueError("latencies_s is empty; run at least one request")
+    return round(float(np.percentile(values, q)) * 1000.0, 6)
+
+
+@dataclass
+class LoadResult:
+    """What one load test measured.
+
+    ``latencies`` holds the seconds of every request (answered with any status), ``seconds`` the wall time
+    from the first request sent to the last answer, ``statuses`` a count per HTTP status (``0`` for a
+    transport error such as a refused connection).
+
+    Examples
+    --------
+    >>> r = LoadResult(np.array([0.001, 0.002, 0.003, 0.004]), seconds=0.01, concurrency=1,
+    ...                statuses={200: 4})
+    >>> r.requests, r.requests_per_s, r.p50_ms, r.ok
+    (4, 400.0, 2.5, True)
+    """
+
+    latencies: np.ndarray = field(repr=False)
+    seconds: float
+    concurrency: int
+    statuses: dict[int, int]
+
+    @property
+    def requests(self) -> int:
+        """Requests sent (and answered or failed)."""
+        return int(len(self.latencies))
+
+    @property
+    def requests_per_s(self) -> float:
+        """Throughput: requests / wall seconds."""
+        return self.requests / self.seconds if self.seconds > 0 else float("nan")
+
+    @property
+    def p50_ms(self) -> float:
+        """Median latency in ms."""
+        return percentile_ms(self.latencies, 50)
+
+    @property
+    def p99_ms(self) -> float:
+        """99th-percentile latency in ms."""
+        return percentile_ms(self.latencies, 99)
+
+    @property
+    def ok(self) -> bool:
+        """True when every request was answered with 200."""
+        return set(self.statuses) == {200}
+
+    def summary(self) -> dict:
+        """The key numbers, rounded, as a dict (one row of a table)."""
+        return {"concurrency": self.concurrency, "requests": self.requests,
+                "requests_per_s": round(self.requests_per_s, 1), "p50_ms": round(self.p50_ms, 2),
+                "p99_ms": round(self.p99_ms, 2), "errors": self.requests - self.statuses.get(200, 0)}
+
+
+async def _load(url: str, content: bytes, headers: dict, concurrency: int, requests: int, warmup: int,
+                timeout: float) -> LoadResult:
+    import httpx
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=timeout, headers=headers) as client:
+        async def one() -> tuple[float, int]:
+            start = time.perf_counter()
+            try:
+                status = (await client.post(url, content=content)).status_code
+            except httpx.TransportError:
+                status = 0
+            return time.perf_counter() - start, status
+
+        # warm-up: open every connection once (not recorded)
+        for _ in range(max(0, warmup) // concurrency + (1 if warmup else 0)):
+            await asyncio.gather(*(one() for _ in range(concurrency)))
+        remaining = [requests]
+        latencies: list[float] = []
+        statuses: Counter = Counter()
+
+        async def worker():
+            while remaining[0] > 0:
+                remaining[0] -= 1
+                seconds, status = await one()
+                latencies.append(seconds)
+                statuses[status] += 1
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        seconds = time.perf_counter() - start
+    return LoadResult(np.asarray(latencies), seconds, concurrency, dict(sorted(statuses.items())))
+
+
+def run_load(url: str, body: Mapping | bytes, concurrency: int = 1, requests: int = 200,
+             headers: Mapping[str, str] | None = None, warmup: int = 20, timeout: float = 30.0) -> LoadResult:
+    """POST ``body`` to ``url`` ``requests`` times from ``concurrency`` workers; return the latencies.
+
+    Each worker sends its next request when its previous one is answered (closed loop): at most
+    ``concurrency`` requests are in flight, so the test is bounded in load as well as in count. The body
+    is serialised to JSON once, up front (so the client's JSON work is not measured). ``warmup`` requests
+    (at least one round over all connections) go first and are not recorded.
+
+    Examples
+    --------
+    >>> run_load("http://127.0.0.1:1/predict", {}, concurrency=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: concurrency=0; expected an integer >= 1
+    """
+    import json
+
+    if not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(f"concurrency={concurrency!r}; expected an integer >= 1")
+    if not isinstance(requests, int) or requests < 1:
+        raise ValueError(f"requests={requests!r}; expected an integer >= 1")
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    all_headers = {"content-type": "application/json", **dict(headers or {})}
+    box: dict = {}
+
+    def target():  # own thread, own event loop: works inside Jupyter's running loop too
+        try:
+            work = _load(url, content, all_headers, concurrency, requests, warmup, timeout)
+            box["result"] = asyncio.run(work)
+        except BaseException as err:  # noqa: BLE001 — re-raised in the caller's thread
+            box["error"] = err
+
+    thread = threading.Thread(target=target, name="run_load")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+def markdown_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None) -> str:
+    """Rows (dicts) as a GitHub markdown table.
+
+    Examples
+    --------
+    >>> print(markdown_table([{"design": "flask", "rps": 12.5}, {"design": "service", "rps": 900.0}]))
+    | design | rps |
+    |---|---|
+    | flask | 12.5 |
+    | service | 900.0 |
+    """
+    if not rows:
+        raise ValueError("rows is empty; give at least one row")
+    columns = list(columns or rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+class ServerProcess:
+    """A server command run in the background: started, polled until ready, stopped with SIGTERM.
+
+    Parameters
+    ----------
+    command : list of str
+        The command (e.g. ``[sys.executable, "-m", "aiaas_lib.cli", "serve", ...]``).
+    url : str
+        The server's base URL, e.g. ``http://127.0.0.1:8123``.
+    ready_path : str
+        Polled with GET until it answers ``ready_status`` (``None``: any HTTP answer, e.g. a 404 from a
+        server without a health route, counts as ready).
+    log : path, optional
+        File for the server's stdout and stderr (default: a temporary file); :meth:`log_text` reads it.
+
+    Use it as a context manager, or call :meth:`start` / :meth:`stop`; processes still running at
+    interpreter exit are stopped then.
+
+    Examples
+    --------
+    >>> import sys
+    >>> port = free_port()
+    >>> cmd = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+    >>> with ServerProcess(cmd, f"http://127.0.0.1:{port}", ready_path="/") as server:
+    ...     server.running
+    True
+    >>> server.running, server.returncode in (0, -signal.SIGTERM)
+    (False, True)
+    """
+
+    def __init__(self, command: Sequence[str], url: str, ready_path: str = "/v2/health/ready",
+                 ready_status: int | None = 200, log: str | Path | None = None, env: Mapping | None = None):
+        self.command, self.url = [str(c) for c in command], url.rstrip("/")
+        self.ready_path, self.ready_status, self.env = ready_path, ready_status, env
+        if log is None:
+            import tempfile
+
+            log = Path(tempfile.mkdtemp(prefix="aiaas-server-")) / "server.log"
+        self.log = Path(log)
+        self.proc: subprocess.Popen | None = None
+        self.returncode: int | None = None
+        self._log_file = None
+
+    @property
+    def running(self) -> bool:
+        """True while the process runs."""
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_text(self) -> str:
+        """What the server printed so far."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def start(self, timeout: float = 120.0) -> ServerProcess:
+        """:meth:`launch` the process, then :meth:`wait_ready`."""
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> ServerProcess:
+        """Start the process without waiting (start several, then wait for each: they load in parallel)."""
+        if self.running:
+            raise RuntimeError(f"{self.command[:3]} is already running (pid {self.proc.pid})")
+        self._log_file = open(self.log, "w")
+        self.proc = subprocess.Popen(self.command, stdout=self._log_file, stderr=subprocess.STDOUT,
+                                     env=None if self.env is None else dict(self.env))
+        self.returncode = None
+        _RUNNING.add(self)
+        return self
+
+    def wait_ready(self, timeout: float = 120.0) -> ServerProcess:
+        """Poll ``ready_path`` every 50 ms until ready; stop the process and raise RuntimeError (with the
+        server's log) if it exits first or ``timeout`` seconds pass."""
+        import httpx
+
+        if self.proc is None:
+            raise RuntimeError("the server was never launched; call launch() or start() first")
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                self.stop()
+                raise RuntimeError(f"the server exited with code {self.returncode} before it was ready; "
+                                   f"its log:\n{self.log_text()[-3000:]}")
+            try:
+                status = httpx.get(self.url + self.ready_path, timeout=2.0).status_code
+                if self.ready_status is None or status == self.ready_status:
+                    return self
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the server was not ready at {self.url}{self.ready_path} "
+                                   f"within {timeout:g} s; "
+                                   f"its log:\n{self.log_text()[-3000:]}")
+            time.sleep(0.05)  # poll interval, not a wait for readiness
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """SIGTERM, wait up to ``timeout`` seconds (then SIGKILL); return the exit code."""
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(timeout)
+            self.returncode = self.proc.returncode
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+        _RUNNING.discard(self)
+        return self.returncode
+
+    def __enter__(self) -> ServerProcess:
+        return self if self.running else self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for server in list(_RUNNING):
+        server.stop(timeout=10.0)
