@@ -7,12 +7,10 @@ import functools
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 
-import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -447,30 +445,15 @@ def test_rate_limit_is_shared_and_takes_openai_shape():
 # ---------------------------------------------------------------------- the openai client, real process
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from test_serving_process import free_port, poll
+    from aiaas_lib.loadtest import ServerProcess, free_port
 
     folder = tmp_path_factory.mktemp("openai-serve")
     (folder / "keys.txt").write_text(f"{KEY}\n")
     port = free_port()
-    with open(folder / "server.log", "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "aiaas_lib.cli", "serve", "--registry", text_registry(),
-                                 "--port", str(port), "--api-keys-file", str(folder / "keys.txt")],
-                                stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
-    url = f"http://127.0.0.1:{port}"
-    try:
-        def ready():
-            assert proc.poll() is None, (folder / "server.log").read_text()
-            return httpx.get(f"{url}/v2/health/ready", timeout=5).status_code == 200
-
-        poll(ready, 120, "the service to be ready")
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(30)
+    command = [sys.executable, "-m", "aiaas_lib.cli", "serve", "--registry", text_registry(),
+               "--port", str(port), "--api-keys-file", str(folder / "keys.txt")]
+    with ServerProcess(command, f"http://127.0.0.1:{port}", log=folder / "server.log", env=os.environ) as proc:
+        yield proc.url
 
 
 @pytest.fixture(scope="module")

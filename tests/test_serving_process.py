@@ -4,7 +4,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,15 +14,10 @@ import httpx
 import numpy as np
 import pytest
 
+from aiaas_lib.loadtest import free_port
 from test_serving_app import CATEGORICAL, NUMERIC, churn_rows, images, tiny_registry
 
 KEY = "process-test-key-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def poll(check, deadline_s: float, what: str):
