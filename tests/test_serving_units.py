@@ -299,3 +299,49 @@ def test_is_loopback_of_a_host_name():
     from aiaas_lib.serving.server import is_loopback
 
     assert is_loopback("example.com") is False and is_loopback("127.0.0.2") is True
+
+
+# ------------------------------------------------------------------------------------ tabular fast path
+def _churn_runtime(model_fn):
+    from aiaas_lib import data
+    from aiaas_lib.keras_models import tabular_classifier
+    from aiaas_lib.schema import input_schema
+    from aiaas_lib.serving.runtime import ModelRuntime
+
+    X, _ = data.churn_xy(data.load_churn())
+    X = X.iloc[:200]
+    num, cat = data.CHURN_NUMERIC, data.CHURN_CATEGORICAL
+    model = model_fn(tabular_classifier(X, num, cat, hidden=(8,), dropout=0.1))
+    meta = {"kind": "tabular", "numeric": num, "categorical": cat, "input_schema": input_schema(X, num, cat),
+            "background": X.iloc[:50].to_dict("records")}
+    rt = ModelRuntime("churn", 1, model, meta)
+    rt.warm_up()
+    return rt, X
+
+
+def test_tabular_runtime_runs_a_dense_head_in_numpy_equal_to_keras():
+    from aiaas_lib.keras_models import tabular_inputs
+
+    rt, X = _churn_runtime(lambda m: m)
+    assert rt.call_path == "numpy encoder + numpy dense head"
+    rows = X.iloc[60:90].to_dict("records")
+    inputs, columns = rt.decode_rows(rows)
+    expected = rt.model.predict_on_batch(tabular_inputs(X.iloc[60:90], rt.numeric, rt.categorical))
+    np.testing.assert_allclose(rt.predict(inputs), expected, rtol=0, atol=1e-5)  # float32 sums in another order
+    assert list(columns) == rt.columns and len(columns["tenure"]) == 30
+
+
+def test_tabular_runtime_keeps_a_compiled_head_for_other_layers():
+    from aiaas_lib.env import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    def with_batchnorm(model):  # a head that is not only Dense/Dropout: BatchNormalization after features
+        features = model.get_layer("features").output
+        x = keras.layers.BatchNormalization(name="bn")(features)
+        out = keras.layers.Dense(1, activation="sigmoid", name="out")(x)
+        return keras.Model(model.inputs, out)
+
+    rt, _ = _churn_runtime(with_batchnorm)
+    assert rt.call_path == "numpy encoder + tf.function head"

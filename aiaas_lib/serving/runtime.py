@@ -119,7 +119,7 @@ class ModelRuntime:
             self.columns = self.numeric + self.categorical
             self.schema = meta["input_schema"]
             background = meta.get("background") or []
-            self.background = self.decode_rows(background)[1] if background else None  # a validated DataFrame
+            self.background = _frame(self.decode_rows(background)[1]) if background else None  # validated
             self.input_name, self.input_shape = None, [1]
         else:
             if "input_shape" not in meta:
@@ -183,13 +183,13 @@ class ModelRuntime:
         switch to the NumPy-encoder fast path if it matches the whole model on the background rows."""
         if self.kind == "tabular":
             if self.background is not None:
-                inputs = self._frame_inputs(self.background)
+                inputs = self._column_inputs(self.background)
                 full = self._full_call(inputs) if self._fast is not None else self.predict(inputs)
                 if self._fast is not None:
                     fast = self._fast(inputs)
                     # 1e-5: float32 sums of ~60 terms in another order differ by ~1e-7; a real mismatch is larger
                     if fast.shape == full.shape and np.allclose(fast, full, rtol=0, atol=1e-5):
-                        self._call, self.call_path = self._fast, "numpy encoder + tf.function head"
+                        self._call, self.call_path = self._fast, f"numpy encoder + {self._fast.head_path}"
         else:
             self.predict(np.zeros((1, *self.input_shape), np.float32))
 
@@ -219,37 +219,31 @@ class ModelRuntime:
                                     "per request: split it into smaller requests")
 
     def decode_rows(self, rows, max_instances: int | None = None, limit_name: str = "max_instances"):
-        """Tabular rows (list of dicts) → (column dict of arrays, validated DataFrame). Values may be
-        scalars or one-element lists (TF Serving's row format for inputs of shape [1])."""
+        """Tabular rows (list of dicts) → (column dict of model input arrays, validated columns as lists).
+        Values may be scalars or one-element lists (TF Serving's row format for inputs of shape [1]).
+
+        Pure Python and NumPy (:func:`aiaas_lib.schema.check_rows`): no DataFrame per request. Build one
+        from the returned columns when a table is wanted (``pandas.DataFrame(columns)``)."""
         if not isinstance(rows, list) or any(not isinstance(r, Mapping) for r in rows):
             raise InputError(
                 f"model {self.name!r} takes rows as objects of named columns, e.g. "
                 f'{{"instances": [{{"{self.columns[0]}": ...}}]}}; columns: {self.columns}'
             )
         self._check_count(len(rows), max_instances, "instances", limit_name)
-        from aiaas_lib.schema import SchemaError, validate_rows
+        from aiaas_lib.schema import SchemaError, check_rows
 
-        rows = [{k: (v[0] if isinstance(v, list) and len(v) == 1 else v) for k, v in r.items()} for r in rows]
-        huge = [f"row {i}: field {k!r} is beyond float32's range" for i, r in enumerate(rows) for k, v in r.items()
-                if isinstance(v, int) and not isinstance(v, bool) and abs(v) > FLOAT32_MAX]
-        if huge:  # validate_rows would fail converting them; name them here
-            raise InputError(f"invalid instances: {'; '.join(huge[:5])}")
+        rows = [{k: (v[0] if type(v) is list and len(v) == 1 else v) for k, v in r.items()} for r in rows]
         try:
-            frame = validate_rows(rows, self.schema)
+            columns = check_rows(rows, self.schema)
         except SchemaError as err:
             raise InputError(f"invalid instances: {err}") from None
-        inputs = self._frame_inputs(frame)
-        for c in self.numeric:  # finite as float64 (checked above) but maybe not as float32
-            if not np.isfinite(inputs[c]).all():
-                rows_bad = np.flatnonzero(~np.isfinite(inputs[c][:, 0]))[:5].tolist()
-                raise InputError(f"invalid instances: rows {rows_bad}: field {c!r} is beyond float32's range "
-                                 f"(|x| <= {FLOAT32_MAX:.3g})")
-        return inputs, frame
+        return self._column_inputs(columns), columns
 
-    def _frame_inputs(self, frame) -> dict[str, np.ndarray]:
-        """Validated rows → the model's input dict: (n, 1) float32 numbers and (n, 1) str categories."""
-        out = {c: frame[c].to_numpy(dtype=np.float32).reshape(-1, 1) for c in self.numeric}
-        out.update({c: frame[c].to_numpy(dtype=object).reshape(-1, 1) for c in self.categorical})
+    def _column_inputs(self, columns: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """Validated columns (lists or a DataFrame) → the model's input dict: (n, 1) float32 numbers and
+        (n, 1) str categories."""
+        out = {c: np.asarray(columns[c], dtype=np.float32).reshape(-1, 1) for c in self.numeric}
+        out.update({c: np.asarray(columns[c], dtype=object).reshape(-1, 1) for c in self.categorical})
         return out
 
     def decode_instances(self, instances, max_instances: int | None = None):
@@ -395,6 +389,13 @@ class ModelRuntime:
         return flat, shape
 
 
+def _frame(columns: Mapping[str, list]):
+    """Validated columns as a DataFrame (for explanations, which work on tables)."""
+    import pandas as pd
+
+    return pd.DataFrame(columns, columns=list(columns))
+
+
 def _flatten(data: list, name: str) -> list:
     """Flatten nested lists of BYTES values (strings; numbers are passed on for the schema check)."""
     out, stack = [], [iter(data)]
@@ -413,12 +414,43 @@ def _flatten(data: list, name: str) -> list:
     return out
 
 
+_ACTIVATIONS = {
+    "linear": lambda z: z,
+    "relu": lambda z: np.maximum(z, 0, out=z),
+    "sigmoid": lambda z: np.exp(-np.logaddexp(0, -z)),  # 1 / (1 + e^-z) without overflow
+    "tanh": np.tanh,
+}
+
+
+def _dense_chain(head) -> list[tuple[np.ndarray, np.ndarray, Any]] | None:
+    """The (kernel, bias, activation) of each Dense layer of ``head`` when it is only Dense layers (with the
+    activations above) and Dropout (identity at inference); None for anything else."""
+    chain = []
+    for layer in head.layers:
+        kind = type(layer).__name__
+        if kind in ("InputLayer", "Dropout"):
+            continue
+        activation = getattr(getattr(layer, "activation", None), "__name__", None)
+        if kind != "Dense" or activation not in _ACTIVATIONS or len(layer.get_weights()) != 2:
+            return None
+        kernel, bias = (np.asarray(w, np.float32) for w in layer.get_weights())
+        chain.append((kernel, bias, _ACTIVATIONS[activation]))
+    return chain or None
+
+
 class _TabularEncoder:
     """NumPy version of a tabular_classifier's input encoding (layers ``<col>_norm`` and ``<col>_onehot``
-    feeding layer ``features``), followed by the model's dense head as a compiled ``tf.function``."""
+    feeding layer ``features``), followed by the model's head.
 
-    def __init__(self, numeric, categorical, head_fn, width):
+    The head runs in NumPy when it is a chain of Dense/Dropout layers (a tiny MLP: a few small matrix
+    products take microseconds, while dispatching a ``tf.function`` costs about half a millisecond on a CPU),
+    otherwise as a compiled ``tf.function``. Either way the runtime uses it only after checking it equals the
+    whole Keras model on the background rows (:meth:`ModelRuntime.warm_up`)."""
+
+    def __init__(self, numeric, categorical, head_fn, width, chain=None):
         self.numeric, self.categorical, self.head_fn, self.width = numeric, categorical, head_fn, width
+        self.chain = chain
+        self.head_path = "numpy dense head" if chain else "tf.function head"
 
     @classmethod
     def for_model(cls, model, numeric, categorical):
@@ -447,7 +479,7 @@ class _TabularEncoder:
         width = int(head.inputs[0].shape[-1])
         spec = tf.TensorSpec((None, width), tf.float32)
         fn = tf.function(lambda x: head(x, training=False), input_signature=[spec])
-        return cls(num, cat, fn, width)
+        return cls(num, cat, fn, width, _dense_chain(head))
 
     def encode(self, inputs: dict) -> np.ndarray:
         """Column arrays (n, 1) → the encoded matrix (n, width) the head takes."""
@@ -462,4 +494,9 @@ class _TabularEncoder:
         return out
 
     def __call__(self, inputs: dict) -> np.ndarray:
-        return self.head_fn(self.encode(inputs)).numpy()
+        x = self.encode(inputs)
+        if self.chain is None:
+            return self.head_fn(x).numpy()
+        for kernel, bias, activation in self.chain:
+            x = activation(x @ kernel + bias)
+        return x
