@@ -8,8 +8,9 @@
   latency of every request and returns a :class:`LoadResult` (requests/s, p50, p99, status counts).
 - :func:`percentile_ms` and :func:`markdown_table` for the reports.
 
-The load generator runs ``httpx.AsyncClient`` in its own thread with its own event loop, so it works the
-same from a script and from a Jupyter cell (where an event loop is already running).
+The load generator is a minimal HTTP/1.1 client on asyncio streams (keep-alive connections, one per
+worker), run in its own thread with its own event loop, so it works the same from a script and from a
+Jupyter cell (where an event loop is already running).
 """
 from __future__ import annotations
 
@@ -117,37 +118,94 @@ class LoadResult:
                 "p99_ms": round(self.p99_ms, 2), "errors": self.requests - self.statuses.get(200, 0)}
 
 
+class _Connection:
+    """One keep-alive HTTP/1.1 connection speaking just enough of the protocol for a load test: POST a body,
+    read the status and a ``Content-Length`` or chunked reply, reconnect when the server closes.
+
+    A minimal client on asyncio streams costs the client about a tenth of what a general-purpose client
+    (httpx) does per request; with client and server on the same 2 cores, the client's CPU time is taken
+    from the server, so a heavy client measures itself more than the server (as ``wrk`` or ``hey`` avoid).
+    """
+
+    def __init__(self, host: str, port: int, request: bytes, timeout: float):
+        self.host, self.port, self.request, self.timeout = host, port, request, timeout
+        self.reader = self.writer = None
+
+    async def post(self) -> int:
+        """Send the request, read the whole reply; its HTTP status."""
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.writer.write(self.request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        version, status = lines[0].split(" ", 2)[:2]
+        fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+        if "content-length" in fields:
+            await self.reader.readexactly(int(fields["content-length"]))
+        elif fields.get("transfer-encoding", "").lower() == "chunked":
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                await self.reader.readexactly(size + 2)
+                if size == 0:
+                    break
+        else:  # the body runs to the end of the connection
+            await self.reader.read()
+            fields["connection"] = "close"
+        if fields.get("connection", "").lower() == "close" or version == "HTTP/1.0":
+            self.close()
+        return int(status)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
 async def _load(url: str, content: bytes, headers: dict, concurrency: int, requests: int, warmup: int,
                 timeout: float) -> LoadResult:
-    import httpx
+    from urllib.parse import urlsplit
 
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=timeout, headers=headers) as client:
-        async def one() -> tuple[float, int]:
-            start = time.perf_counter()
-            try:
-                status = (await client.post(url, content=content)).status_code
-            except httpx.TransportError:
-                status = 0
-            return time.perf_counter() - start, status
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        raise ValueError(f"url={url!r}; expected a plain http:// address (a load test runs on loopback)")
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    host = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+    head = [f"POST {target} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(content)}",
+            *(f"{k}: {v}" for k, v in headers.items())]
+    request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + content
+    connections = [_Connection(parts.hostname, parts.port or 80, request, timeout) for _ in range(concurrency)]
 
+    async def one(connection: _Connection) -> tuple[float, int]:
+        start = time.perf_counter()
+        try:
+            status = await asyncio.wait_for(connection.post(), timeout)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError,
+                ValueError):
+            connection.close()
+            status = 0
+        return time.perf_counter() - start, status
+
+    try:
         # warm-up: open every connection once (not recorded)
         for _ in range(max(0, warmup) // concurrency + (1 if warmup else 0)):
-            await asyncio.gather(*(one() for _ in range(concurrency)))
+            await asyncio.gather(*(one(c) for c in connections))
         remaining = [requests]
         latencies: list[float] = []
         statuses: Counter = Counter()
 
-        async def worker():
+        async def worker(connection: _Connection):
             while remaining[0] > 0:
                 remaining[0] -= 1
-                seconds, status = await one()
+                seconds, status = await one(connection)
                 latencies.append(seconds)
                 statuses[status] += 1
 
         start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(c) for c in connections))
         seconds = time.perf_counter() - start
+    finally:
+        for c in connections:
+            c.close()
     return LoadResult(np.asarray(latencies), seconds, concurrency, dict(sorted(statuses.items())))
 
 
@@ -175,6 +233,9 @@ def run_load(url: str, body: Mapping | bytes, concurrency: int = 1, requests: in
         raise ValueError(f"requests={requests!r}; expected an integer >= 1")
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
     all_headers = {"content-type": "application/json", **dict(headers or {})}
+    bad = [k for k, v in all_headers.items() if any(ch in f"{k}{v}" for ch in "\r\n")]
+    if bad:
+        raise ValueError(f"headers {bad} contain a line break; header names and values are single lines")
     box: dict = {}
 
     def target():  # own thread, own event loop: works inside Jupyter's running loop too

@@ -11,14 +11,28 @@ from aiaas_lib import loadtest, source_design
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """Echo server: 200 with the body's length; 500 when the path is /fail."""
+    """Echo server: 200 with the body's length; 500 on /fail; a chunked reply on /chunked; a reply that
+    closes the connection on /close (as HTTP/1.0 servers such as Flask's development server do)."""
+
+    seen: list = []  # (path, authorization header, body length) of every request
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        _Handler.seen.append((self.path, self.headers.get("authorization"), len(body)))
         reply = json.dumps({"n": len(body), "auth": self.headers.get("authorization")}).encode()
         self.send_response(500 if self.path == "/fail" else 200)
         self.send_header("content-type", "application/json")
+        if self.path == "/chunked":
+            self.send_header("transfer-encoding", "chunked")
+            self.end_headers()
+            half = len(reply) // 2
+            for part in (reply[:half], reply[half:], b""):
+                self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+            return
         self.send_header("content-length", str(len(reply)))
+        if self.path == "/close":
+            self.send_header("connection", "close")
+            self.close_connection = True
         self.end_headers()
         self.wfile.write(reply)
 
@@ -29,7 +43,7 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def echo():
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.protocol_version = "HTTP/1.1"  # keep-alive, as httpx expects
+    server.protocol_version = "HTTP/1.1"  # keep-alive
     _Handler.protocol_version = "HTTP/1.1"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -85,15 +99,30 @@ def test_run_load_counts_refused_connections_as_status_0():
     assert r.statuses == {0: 3}
 
 
-def test_run_load_sends_headers(echo):
-    import httpx
-
-    # run_load only counts statuses; check the same header dict reaches a server through httpx
-    r = loadtest.run_load(echo + "/predict", {}, concurrency=1, requests=1, warmup=0,
+def test_run_load_sends_headers_and_body(echo):
+    _Handler.seen.clear()
+    r = loadtest.run_load(echo + "/predict", {"x": [1, 2]}, concurrency=1, requests=2, warmup=0,
                           headers={"Authorization": "Bearer k"})
     assert r.ok
-    reply = httpx.post(echo + "/p", json={}, headers={"Authorization": "Bearer k"})
-    assert reply.json()["auth"] == "Bearer k"
+    assert _Handler.seen == [("/predict", "Bearer k", len(b'{"x": [1, 2]}'))] * 2
+
+
+@pytest.mark.parametrize("path", ["/chunked", "/close"])
+def test_run_load_reads_chunked_replies_and_reconnects_after_close(echo, path):
+    _Handler.seen.clear()
+    r = loadtest.run_load(echo + path, {}, concurrency=2, requests=10, warmup=0)
+    assert r.statuses == {200: 10}
+    assert len(_Handler.seen) == 10
+
+
+def test_run_load_refuses_a_header_with_a_line_break(echo):
+    with pytest.raises(ValueError, match=r"headers \['X-Evil'\] contain a line break"):
+        loadtest.run_load(echo + "/p", {}, headers={"X-Evil": "a\r\nHost: b"})
+
+
+def test_run_load_refuses_a_non_http_url():
+    with pytest.raises(ValueError, match=r"url='https://example.org/x'; expected a plain http://"):
+        loadtest.run_load("https://example.org/x", {}, warmup=0, requests=1)
 
 
 @pytest.mark.parametrize("kwargs, match", [
