@@ -6,13 +6,16 @@
     aiaas train-defaults --registry DIR [--mode fast|full]
                          train the default models (churn, fashion, tiny-gpt; minilm is packaged),
                          register them, label them stable
+    aiaas serve --ray [--replicas N] ...   the same service on Ray Serve replicas (aiaas_lib.scaling.ray_serve)
     aiaas serve --registry DIR [--host H] [--port P] [--api-keys-file F] [--batching] [--drain-seconds S]
                          serve the registry's models (TF Serving REST, KServe V2, explain, OpenAI-compatible
-                         text routes, /metrics)
+                         text routes, /metrics); [--canary-weight W] [--shadow] split the default route
+                         with the 'canary' label (POST /v1/models/{name}:reload changes it at run time)
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -57,7 +60,10 @@ def _serve(args) -> int:
         "registry": args.registry, "host": args.host, "port": args.port, "api_keys_file": args.api_keys_file,
         "batching": True if args.batching else None, "drain_seconds": args.drain_seconds,
         "models": args.models,
+        "canary_weight": args.canary_weight, "shadow": True if args.shadow else None,
     }.items() if v is not None}
+    if "AIAAS_GC_FREEZE" not in os.environ:  # a long-running server process: freeze the loaded objects
+        overrides["gc_freeze"] = True
     try:
         settings = Settings(**overrides)
         keys = load_api_keys(settings.api_keys, settings.api_keys_file)
@@ -80,6 +86,10 @@ def _serve(args) -> int:
           f"{f'on ({len(keys)})' if keys else 'off (loopback only)'} | batching "
           f"{'on' if settings.batching else 'off'} | rate limit "
           f"{f'{settings.rate_limit_per_minute:g}/min' if settings.rate_limit_per_minute else 'off'}", flush=True)
+    if getattr(args, "ray", False):  # the same app on Ray Serve replicas (aiaas_lib.scaling.ray_serve)
+        from aiaas_lib.scaling.ray_serve import serve_forever
+
+        return serve_forever(settings, num_replicas=args.replicas, port=settings.port)
     return serve(settings)
 
 
@@ -106,10 +116,17 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=None, help="default 8000")
     serve.add_argument("--api-keys-file", default=None, help="file with one API key per line")
     serve.add_argument("--batching", action="store_true", help="turn server-side micro-batching on")
+    serve.add_argument("--ray", action="store_true",
+                       help="serve on Ray Serve (replicas, @serve.batch route /batched/...); stops Ray on SIGTERM")
+    serve.add_argument("--replicas", type=int, default=2, help="Ray Serve replicas with --ray (default 2)")
     serve.add_argument("--drain-seconds", type=float, default=None,
                        help="after SIGTERM, report not ready for this long before stopping (default 0)")
     serve.add_argument("--models", nargs="+", default=None,
                        help="names (or name@version / name@label) to serve; default: all")
+    serve.add_argument("--canary-weight", type=float, default=None,
+                       help="share (0..1) of default-route requests answered by the 'canary' label (default 0)")
+    serve.add_argument("--shadow", action="store_true",
+                       help="the 'canary' version also scores every request silently (metrics only)")
     serve.set_defaults(func=_serve)
     args = parser.parse_args(argv)
     return args.func(args)

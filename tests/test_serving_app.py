@@ -753,3 +753,32 @@ def test_service_predict_without_batching_runs_in_a_worker_thread(client):
     rt = svc.runtime("fashion")
     out = anyio.run(svc.predict, rt, images(2), 2)
     assert out.shape == (2, 10)
+
+
+# ------------------------------------------------------------------------------------------ gc freeze
+def test_gc_freeze_freezes_the_loaded_objects_and_undoes_it_at_shutdown():
+    import gc
+
+    gc.unfreeze()
+    c = start(Settings(registry=tiny_registry(), models=["churn"], gc_freeze=True))
+    try:
+        assert gc.get_freeze_count() > 10_000  # TF, Keras and the loaded model: out of the collector's scans
+        assert c.post("/v1/models/churn:predict", json={"instances": churn_rows(1)}).status_code == 200
+    finally:
+        c.__exit__(None, None, None)
+    assert gc.get_freeze_count() == 0
+
+
+def test_gc_freeze_is_off_for_in_process_apps_and_on_for_aiaas_serve(monkeypatch):
+    from aiaas_lib import cli
+    from aiaas_lib.serving import server
+
+    assert Settings().gc_freeze is False
+    seen = {}
+    monkeypatch.delenv("AIAAS_GC_FREEZE", raising=False)
+    monkeypatch.setattr(server, "serve", lambda settings: seen.setdefault("s", settings) and 0)
+    assert cli.main(["serve", "--registry", tiny_registry()]) == 0
+    assert seen.pop("s").gc_freeze is True
+    monkeypatch.setenv("AIAAS_GC_FREEZE", "false")  # the environment still decides when it is set
+    assert cli.main(["serve", "--registry", tiny_registry()]) == 0
+    assert seen["s"].gc_freeze is False

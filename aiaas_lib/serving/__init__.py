@@ -9,7 +9,7 @@ module                 what
 :mod:`.settings`       :class:`Settings` — everything configurable, from ``AIAAS_*`` environment variables
 :mod:`.app`            :func:`create_app` — the FastAPI app factory and its start-up/shut-down lifecycle
 :mod:`.server`         uvicorn with a graceful stop (not ready first, drain, finish in-flight requests)
-:mod:`.service`        the served models, readiness, and the one prediction path
+:mod:`.service`        the served models, readiness, the one prediction path; canary, shadow, live reload
 :mod:`.runtime`        one loaded model version: compiled call, request decoding per kind of model
 :mod:`.tfserving`      TF Serving REST routes (status, metadata, ``:predict``) and ``:explain``
 :mod:`.kserve`         KServe V2 / Open Inference Protocol routes (health, metadata, ready, ``infer``)

@@ -7,6 +7,7 @@ Run it with ``aiaas serve`` (which also handles SIGTERM gracefully), or with any
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from contextlib import asynccontextmanager
 
@@ -63,6 +64,9 @@ def create_app(settings: Settings | None = None, registry=None) -> FastAPI:
 
         async def load():
             await to_thread.run_sync(service.load_all)
+            if service.settings.gc_freeze:  # see Settings: no more full-GC pauses over TF's objects
+                gc.collect()
+                gc.freeze()
             await service.start_batchers()
             log.info("ready: serving %s", {n: e.planned for n, e in service.entries.items()})
 
@@ -78,6 +82,8 @@ def create_app(settings: Settings | None = None, registry=None) -> FastAPI:
             except (asyncio.CancelledError, Exception):  # noqa: BLE001 — shutting down anyway
                 pass
             await service.stop_batchers()
+            if service.settings.gc_freeze:
+                gc.unfreeze()
 
     app = FastAPI(title="aiaas model service", version=__version__, lifespan=lifespan,
                   description="TF Serving REST and KServe V2 predictions, SHAP explanations, metrics.")

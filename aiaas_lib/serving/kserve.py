@@ -27,6 +27,7 @@ from typing import Annotated
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from starlette.background import BackgroundTask
 
 from aiaas_lib import __version__
 from aiaas_lib.serving.errors import InputError, ServiceError
@@ -110,7 +111,10 @@ def _requested_outputs(body: dict, rt) -> None:
 
 
 async def _infer(request: Request, svc: Service, name: str, version: str | None = None) -> JSONResponse:
-    rt = svc.runtime(name, version)
+    if version is None:  # the default route: stable, or the canary for a share of requests
+        rt, role, shadow = svc.route(name)
+    else:
+        rt, role, shadow = svc.runtime(name, version), "pinned", None
     body = await read_json(request, svc.settings.max_body_bytes)
     if not isinstance(body, dict):
         raise InputError(f"request body must be a JSON object with 'inputs', got {type(body).__name__}")
@@ -130,14 +134,20 @@ async def _infer(request: Request, svc: Service, name: str, version: str | None 
         inputs, n = await to_thread.run_sync(decode) if _is_large(body["inputs"]) else decode()
         outputs = await svc.predict(rt, inputs, n)
     else:  # decode and call the model in one worker-thread hop
-        outputs = await to_thread.run_sync(lambda: svc.call_model(rt, decode()[0]))
+        def work():
+            decoded = decode()[0]
+            return decoded, svc.call_model(rt, decoded)
+
+        inputs, outputs = await to_thread.run_sync(work)
     outputs = rt.check_finite(outputs)
+    svc.count(rt, role, len(outputs))
     reply = {"model_name": name, "model_version": str(rt.version)}
     if request_id is not None:
         reply["id"] = request_id
     reply["outputs"] = [{"name": rt.output_name, "datatype": "FP32", "shape": list(outputs.shape),
                          "data": outputs.ravel().tolist()}]
-    return JSONResponse(reply)
+    task = BackgroundTask(svc.score_shadow, shadow, inputs, outputs, rt.version) if shadow is not None else None
+    return JSONResponse(reply, headers={"x-model-version": str(rt.version)}, background=task)
 
 
 def _is_large(tensors) -> bool:

@@ -12,6 +12,14 @@ metric                                 type       labels
 ``aiaas_batch_rejected_total``         counter    model — requests refused because the queue was full
 ``aiaas_model_load_seconds``           gauge      model, version
 ``aiaas_ready``                        gauge      — 1 when every model is loaded and not shutting down
+``aiaas_predictions_total``            counter    model, version, role — rows answered (role ``stable``,
+                                                  ``canary``, or ``pinned`` for /versions and /labels)
+``aiaas_canary_weight``                gauge      model — share of default-route requests to the canary
+``aiaas_shadow_predictions_total``     counter    model, version — rows scored silently in shadow mode
+``aiaas_shadow_abs_diff``              histogram  model — mean |shadow − stable| output per request
+``aiaas_shadow_decision_changes_total`` counter   model — rows whose decision (p > 0.5 / argmax) differs
+``aiaas_shadow_errors_total``          counter    model — shadow calls that failed (never seen by clients)
+``aiaas_model_reloads_total``          counter    model, outcome (``ok`` / ``failed``)
 =====================================  =========  ==================================================
 
 Labelling by template (``/v1/models/{name}:predict``), not by raw path, keeps the number of series
@@ -22,6 +30,7 @@ from __future__ import annotations
 import time
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+DIFF_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 
@@ -54,6 +63,19 @@ class ServiceMetrics:
         self.load_seconds = Gauge("aiaas_model_load_seconds", "Time to load (verify, load, compile, warm up)",
                                   ["model", "version"], registry=r)
         self.ready = Gauge("aiaas_ready", "1 when the service is ready", registry=r)
+        self.predictions = Counter("aiaas_predictions", "Rows answered, by model version and role",
+                                   ["model", "version", "role"], registry=r)
+        self.canary_weight = Gauge("aiaas_canary_weight", "Share of default-route requests sent to the canary",
+                                   ["model"], registry=r)
+        self.shadow_predictions = Counter("aiaas_shadow_predictions", "Rows scored silently by the shadow version",
+                                          ["model", "version"], registry=r)
+        self.shadow_diff = Histogram("aiaas_shadow_abs_diff", "Mean |shadow - stable| output per request",
+                                     ["model"], buckets=DIFF_BUCKETS, registry=r)
+        self.shadow_changes = Counter("aiaas_shadow_decision_changes", "Rows whose shadow decision differs",
+                                      ["model"], registry=r)
+        self.shadow_errors = Counter("aiaas_shadow_errors", "Shadow calls that failed", ["model"], registry=r)
+        self.reloads = Counter("aiaas_model_reloads", "Reloads of a model's labels and versions",
+                               ["model", "outcome"], registry=r)
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""

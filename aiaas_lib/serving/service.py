@@ -6,12 +6,32 @@ a bad ``models`` setting stops the start with a clear error) → :meth:`Service.
 background: verify, load, compile and warm up every version; the service reports *not ready* until it
 is done) → serving → :meth:`Service.begin_shutdown` (on SIGTERM: report not ready at once, keep
 serving the requests in flight).
+
+Canary, shadow and live updates. The default route of a model (``/v1/models/{name}:predict``,
+``/v2/models/{name}/infer``) is answered by its *stable* version (the ``stable`` label, or the version
+named in ``models``), except:
+
+- **canary**: when the model has a ``canary`` label (another version) and ``canary_weight`` w > 0, each
+  request goes to the canary with probability w (:meth:`Service.route`, a seedable RNG);
+- **shadow**: when ``shadow`` is on, the canary also scores every request the stable version answered,
+  *after* the reply is computed (a background task): its outputs and its disagreement with the stable
+  version go to the metrics and :attr:`ModelEntry.shadow_log`; its errors never reach the client.
+
+Every prediction reply carries the answering version in the ``x-model-version`` header.
+:meth:`Service.reload` (``POST /v1/models/{name}:reload``) re-reads the registry's labels, loads newly
+needed versions in a worker thread and then switches in one step (no ``await`` in between, so no request
+sees half a switch); promote and rollback are the registry's job (``ModelRegistry.promote`` /
+``rollback``), a reload makes the service follow them. Versions loaded once stay in memory until the
+process stops (a rollback then needs no loading).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,8 +49,9 @@ log = logging.getLogger("aiaas.serving")
 
 @dataclass
 class ModelEntry:
-    """One served model: the versions to load, the default one, its labels (read at start-up) and state
-    (``LOADING`` → ``AVAILABLE`` or ``FAILED``; ``UNLOADING`` once the service shuts down)."""
+    """One served model: the versions to load, the default (stable) one, its labels (read at start-up and
+    by :meth:`Service.reload`) and state (``LOADING`` → ``AVAILABLE`` or ``FAILED``; ``UNLOADING`` once the
+    service shuts down); the canary version (None without one), its weight and the shadow switch."""
 
     name: str
     default: int
@@ -41,6 +62,24 @@ class ModelEntry:
     error: str = ""
     runtimes: dict[int, ModelRuntime] = field(default_factory=dict)
     batchers: dict[int, MicroBatcher] = field(default_factory=dict)
+    ref: str | None = None
+    canary: int | None = None
+    canary_weight: float = 0.0
+    shadow: bool = False
+    shadow_log: deque = field(default_factory=lambda: deque(maxlen=1000), repr=False)
+    shadow_stats: dict = field(default_factory=lambda: {"requests": 0, "rows": 0, "abs_diff_sum": 0.0,
+                                                         "decision_changes": 0, "errors": 0})
+
+    def traffic(self) -> dict:
+        """The routing of the default route: stable and canary versions, weight, shadow, shadow summary."""
+        st = self.shadow_stats
+        return {"name": self.name, "stable": self.default, "canary": self.canary,
+                "canary_weight": self.canary_weight if self.canary is not None else 0.0,
+                "shadow": bool(self.shadow and self.canary is not None), "served": list(self.planned),
+                "labels": dict(self.labels),
+                "shadow_summary": {"requests": st["requests"], "rows": st["rows"], "errors": st["errors"],
+                                   "decision_changes": st["decision_changes"],
+                                   "mean_abs_diff": st["abs_diff_sum"] / st["rows"] if st["rows"] else None}}
 
 
 def _parse_model_spec(spec: str) -> tuple[str, str | None]:
@@ -73,6 +112,8 @@ class Service:
         self.loaded = False
         self.shutting_down = False
         self.explain_lock = threading.Lock()  # shap explainers are not made for concurrent calls
+        self.rng = random.Random(self.settings.canary_seed)  # canary routing (seeded in tests)
+        self._reload_lock: asyncio.Lock | None = None
 
     # ---------------------------------------------------------------------------------- lifecycle
     @property
@@ -98,19 +139,34 @@ class Service:
 
         specs = self.settings.models or self.registry.models()
         entries = {}
+        weight, shadow = self.settings.canary_weight, self.settings.shadow
         for spec in specs:
             name, ref = _parse_model_spec(spec)
             try:
-                labels = self.registry.labels(name)
-                registered = self.registry.versions(name)
-                default = self.registry.resolve(name, ref if ref else ("stable" if "stable" in labels else "latest"))
+                default, planned, labels, registered, canary = self._read_labels(name, ref, weight, shadow)
             except (RegistryError, ValueError) as err:
                 raise ValueError(f"cannot serve models={specs!r} from {self.registry}: {err}") from err
-            planned = registered if self.settings.all_versions else [default]
-            entries[name] = ModelEntry(name, default, list(planned), labels, list(registered))
+            entries[name] = ModelEntry(name, default, planned, labels, registered, ref=ref, canary=canary,
+                                       canary_weight=weight, shadow=shadow,
+                                       shadow_log=deque(maxlen=self.settings.shadow_log_size))
+            self.metrics.canary_weight.labels(model=name).set(weight if canary is not None else 0.0)
         if not entries:
             log.warning("registry %s has no models: the service will serve none", self.registry.root)
         self.entries = entries
+
+    def _read_labels(self, name: str, ref: str | None, weight: float, shadow: bool):
+        """(default, planned, labels, registered, canary) of model ``name`` as the registry says now; the
+        canary (a ``canary`` label on another version) is planned only when ``weight > 0`` or ``shadow``."""
+        labels = self.registry.labels(name)
+        registered = self.registry.versions(name)
+        default = self.registry.resolve(name, ref if ref else ("stable" if "stable" in labels else "latest"))
+        canary = labels.get("canary")
+        if canary == default or canary not in registered or not (weight > 0 or shadow):
+            canary = None
+        planned = set(registered if self.settings.all_versions else [default])
+        if canary is not None:
+            planned.add(canary)
+        return default, sorted(planned), labels, list(registered), canary
 
     def load_all(self) -> None:
         """Load every planned version (blocking; run in a worker thread). A version that fails marks its
@@ -133,15 +189,19 @@ class Service:
         """Start one micro-batcher per loaded version (when ``batching`` is on)."""
         if not self.settings.batching:
             return
-        s = self.settings
         for entry in self.entries.values():
             for version, runtime in entry.runtimes.items():
-                if runtime.kind not in KINDS:  # language models are not micro-batched
-                    continue
-                batcher = MicroBatcher(lambda x, rt=runtime: self.call_model(rt, x), s.batch_max_size,
-                                       s.batch_max_wait_ms, s.batch_queue_size, name=entry.name)
-                await batcher.start()
-                entry.batchers[version] = batcher
+                await self._start_batcher(entry, version, runtime)
+
+    async def _start_batcher(self, entry: ModelEntry, version: int, runtime: ModelRuntime) -> None:
+        """Start the micro-batcher of one version (batching on, a tabular or tensor model, none yet)."""
+        s = self.settings
+        if not s.batching or runtime.kind not in KINDS or version in entry.batchers:
+            return  # language models are not micro-batched
+        batcher = MicroBatcher(lambda x, rt=runtime: self.call_model(rt, x), s.batch_max_size,
+                               s.batch_max_wait_ms, s.batch_queue_size, name=entry.name)
+        await batcher.start()
+        entry.batchers[version] = batcher
 
     async def stop_batchers(self) -> None:
         """Stop the micro-batchers."""
@@ -203,6 +263,121 @@ class Service:
             raise ServiceError(400, f"model {name!r} is a {runtime.kind} model; this route serves {list(kinds)} "
                                     f"models: use {where}")
         return runtime
+
+    def route(self, name: str) -> tuple[ModelRuntime, str, ModelRuntime | None]:
+        """The runtime answering a default-route request, its role (``"stable"`` or ``"canary"``), and the
+        runtime to score it in shadow (None unless shadow mode is on and the stable version answers).
+        The random draw happens only when the canary weight is > 0, so weight 0 never routes to it."""
+        stable = self.runtime(name)
+        entry = self.entries[name]
+        canary = entry.runtimes.get(entry.canary) if entry.canary is not None else None
+        if canary is None:
+            return stable, "stable", None
+        if entry.canary_weight > 0 and self.rng.random() < entry.canary_weight:
+            return canary, "canary", None
+        return stable, "stable", (canary if entry.shadow else None)
+
+    async def reload(self, name: str, canary_weight: float | None = None, shadow: bool | None = None) -> dict:
+        """Re-read model ``name``'s labels from the registry, load the versions now needed (in a worker
+        thread; the old routing serves meanwhile), then switch in one step; ``canary_weight`` / ``shadow``
+        (None: keep) set the split. Returns :meth:`ModelEntry.traffic` plus ``loaded`` (new versions).
+
+        Raises ServiceError 400 (weight outside [0, 1], shadow not a bool), 409 (a weight > 0 or shadow asked
+        for but the model has no ``canary`` label), 503 (model not loaded, or loading a version failed: the
+        old routing stays)."""
+        from anyio import to_thread
+
+        from aiaas_lib.registry import RegistryError
+
+        entry = self.entry(name)
+        if canary_weight is not None:
+            if isinstance(canary_weight, bool) or not isinstance(canary_weight, (int, float)) \
+                    or not 0 <= canary_weight <= 1:
+                raise ServiceError(400, f"canary_weight={canary_weight!r}; expected a number between 0 and 1")
+        if shadow is not None and not isinstance(shadow, bool):
+            raise ServiceError(400, f"shadow={shadow!r}; expected true or false")
+        if entry.state != "AVAILABLE":
+            raise ServiceError(503, f"model {name!r} is {entry.state.lower()}; reload once it is available",
+                               {"Retry-After": "1"})
+        if self._reload_lock is None:
+            self._reload_lock = asyncio.Lock()
+        async with self._reload_lock:
+            weight = entry.canary_weight if canary_weight is None else float(canary_weight)
+            shadow_on = entry.shadow if shadow is None else shadow
+            try:
+                default, planned, labels, registered, canary = await to_thread.run_sync(
+                    self._read_labels, name, entry.ref, weight, shadow_on)
+            except (RegistryError, ValueError) as err:
+                self.metrics.reloads.labels(model=name, outcome="failed").inc()
+                raise ServiceError(409, f"cannot reload model {name!r}: {err}") from None
+            asked = (canary_weight is not None and canary_weight > 0) or shadow is True
+            if asked and "canary" not in labels:
+                self.metrics.reloads.labels(model=name, outcome="failed").inc()
+                raise ServiceError(409, f"model {name!r} has no 'canary' label (labels: {labels}); label a version "
+                                        f"first: ModelRegistry.set_label({name!r}, 'canary', version)")
+            new = [v for v in planned if v not in entry.runtimes]
+
+            def load() -> dict[int, ModelRuntime]:
+                return {v: ModelRuntime.from_registry(self.registry, name, v) for v in new}
+
+            try:
+                loaded = await to_thread.run_sync(load)
+            except Exception as err:  # noqa: BLE001 — the old routing keeps serving
+                self.metrics.reloads.labels(model=name, outcome="failed").inc()
+                log.error("reload of %s failed: %s", name, err)
+                raise ServiceError(503, f"reload of model {name!r} failed, still serving version {entry.default}: "
+                                        f"{type(err).__name__}: {err}") from None
+            for version, runtime in loaded.items():
+                self.metrics.load_seconds.labels(model=name, version=str(version)).set(runtime.load_seconds)
+                await self._start_batcher(entry, version, runtime)
+            # the switch: plain assignments without an await in between, so no request sees half of it
+            entry.runtimes.update(loaded)
+            entry.labels, entry.registered, entry.planned = labels, registered, planned
+            entry.default, entry.canary, entry.canary_weight, entry.shadow = default, canary, weight, shadow_on
+            self.metrics.canary_weight.labels(model=name).set(weight if canary is not None else 0.0)
+            self.metrics.reloads.labels(model=name, outcome="ok").inc()
+            log.info("reloaded %s: stable %d, canary %s (weight %.2f, shadow %s), newly loaded %s",
+                     name, default, canary, weight, shadow_on, sorted(loaded))
+        return {**entry.traffic(), "loaded": sorted(loaded)}
+
+    def count(self, runtime: ModelRuntime, role: str, rows: int) -> None:
+        """Count ``rows`` answered by ``runtime`` in ``aiaas_predictions_total``."""
+        self.metrics.predictions.labels(model=runtime.name, version=str(runtime.version), role=role).inc(rows)
+
+    async def score_shadow(self, shadow: ModelRuntime, inputs, answered: np.ndarray, answered_version: int) -> None:
+        """Score ``inputs`` with the shadow version after the reply was sent, and record its outputs and
+        their disagreement with ``answered`` (the stable outputs). Errors are logged and counted only."""
+        from anyio import to_thread
+
+        entry, stats = self.entries[shadow.name], self.entries[shadow.name].shadow_stats
+        try:
+            out = np.asarray(await to_thread.run_sync(shadow.predict, inputs), dtype=float)
+            ref = np.asarray(answered, dtype=float)
+            if out.shape != ref.shape:
+                raise ValueError(f"shadow output shape {out.shape} differs from the stable {ref.shape}")
+            rows = len(ref)
+            flat_out, flat_ref = out.reshape(rows, -1), ref.reshape(rows, -1)
+            diff = np.abs(flat_out - flat_ref).mean(axis=1)
+            if flat_ref.shape[1] == 1:
+                changes = int(((flat_out[:, 0] > 0.5) != (flat_ref[:, 0] > 0.5)).sum())
+            else:
+                changes = int((flat_out.argmax(axis=1) != flat_ref.argmax(axis=1)).sum())
+        except Exception as err:  # noqa: BLE001 — a failing shadow must never affect clients
+            stats["errors"] += 1
+            self.metrics.shadow_errors.labels(model=shadow.name).inc()
+            log.warning("shadow version %d of %s failed: %s: %s", shadow.version, shadow.name,
+                        type(err).__name__, err)
+            return
+        stats["requests"] += 1
+        stats["rows"] += rows
+        stats["abs_diff_sum"] += float(diff.sum())
+        stats["decision_changes"] += changes
+        self.metrics.shadow_predictions.labels(model=shadow.name, version=str(shadow.version)).inc(rows)
+        self.metrics.shadow_diff.labels(model=shadow.name).observe(float(diff.mean()))
+        if changes:
+            self.metrics.shadow_changes.labels(model=shadow.name).inc(changes)
+        entry.shadow_log.append({"stable_version": answered_version, "shadow_version": shadow.version,
+                                 "stable": flat_ref.tolist(), "shadow": flat_out.tolist()})
 
     # -------------------------------------------------------------------------------- predicting
     def call_model(self, runtime: ModelRuntime, inputs) -> np.ndarray:

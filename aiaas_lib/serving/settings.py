@@ -28,7 +28,13 @@ class Settings(BaseSettings):
         load, as ``name`` or ``name@version_or_label`` (empty: every model in the registry). A model without
         ``@`` serves its ``stable`` label if it has one, else its latest version. ``all_versions``: also load
         every other version, so ``/versions/{v}`` and ``/labels/{label}`` can reach them. Labels are read
-        once at start-up: restart the service after a promote or rollback.
+        at start-up and again by ``POST /v1/models/{name}:reload`` (after a promote or rollback).
+Canary and shadow (see :mod:`.service`)
+        ``canary_weight`` (0..1): the share of default-route requests answered by the version labelled
+        ``canary``; ``shadow``: the canary version also scores every request the stable version answers,
+        silently (recorded in the metrics, never in the reply). ``canary_seed`` seeds the routing (tests);
+        ``shadow_log_size`` shadow records kept in memory per model. Both can be changed at run time by
+        the reload route.
     Security
         ``api_keys`` / ``api_keys_file`` (one key per line, ``#`` comments): when any key is set, every model
         route needs ``Authorization: Bearer <key>``; without keys the service is meant for 127.0.0.1 only
@@ -43,7 +49,12 @@ class Settings(BaseSettings):
         request of a batch waits for others), ``batch_queue_size`` (requests waiting; 503 when full).
     Process
         ``host``, ``port`` (127.0.0.1:8000), ``drain_seconds``: after SIGTERM, report not-ready for this long
-        while still serving, then stop accepting and finish in-flight requests.
+        while still serving, then stop accepting and finish in-flight requests. ``gc_freeze``: once the
+        models are loaded, move every live object into the garbage collector's permanent generation
+        (``gc.freeze()``), so that full collections stop rescanning the hundreds of thousands of objects
+        TensorFlow and Keras keep alive — each such scan stalled every request in flight for about 0.25 s
+        (bench/serving.py: p99 260 ms → 40 ms). ``aiaas serve`` turns it on; it is off for in-process apps
+        (tests, notebooks), and undone at shutdown.
 
     Examples
     --------
@@ -73,8 +84,14 @@ class Settings(BaseSettings):
     batch_max_wait_ms: float = Field(2.0, ge=0)
     batch_queue_size: int = Field(128, ge=1)
 
+    canary_weight: float = Field(0.0, ge=0, le=1)
+    shadow: bool = False
+    canary_seed: int | None = None
+    shadow_log_size: int = Field(1000, ge=0)
+
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     drain_seconds: float = Field(0.0, ge=0)
+    gc_freeze: bool = False
 
     _split = field_validator("models", "api_keys", mode="before")(_split_list)

@@ -8,7 +8,13 @@ route                                                       what
 ``POST /v1/models/{name}[...]:predict``                      ``{"instances": [...]}`` → ``{"predictions": [...]}``,
                                                             ``{"inputs": ...}`` → ``{"outputs": ...}``
 ``POST /v1/models/{name}[...]:explain``                      ``{"instances": [rows]}`` → ``{"explanations": [...]}``
+``POST /v1/models/{name}:reload``                            re-read the registry's labels, load, switch; optional
+                                                            body ``{"canary_weight": 0.2, "shadow": false}``
+``GET  /v1/models/{name}/traffic``                           stable/canary versions, weight, shadow summary
 ==========================================================  ====================================================
+
+Every ``:predict`` reply names the version that answered in the ``x-model-version`` header (TF Serving's
+body has no field for it); the default route may be answered by a canary (see :mod:`.service`).
 
 Row format (``instances``): a list with one entry per instance — an object of named columns for tabular
 models (values may be scalars or one-element lists), a nested list of numbers for tensor models.
@@ -23,6 +29,7 @@ from typing import Annotated
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from starlette.background import BackgroundTask
 
 from aiaas_lib.serving.errors import InputError, ServiceError
 from aiaas_lib.serving.security import read_json, require_client
@@ -72,7 +79,10 @@ def _metadata(svc: Service, name: str, version: str | None = None, label: str | 
 
 
 async def _predict(request: Request, svc: Service, name: str, version=None, label=None) -> JSONResponse:
-    rt = svc.runtime(name, version, label)
+    if version is None and label is None:
+        rt, role, shadow = svc.route(name)
+    else:
+        rt, role, shadow = svc.runtime(name, version, label), "pinned", None
     body = await read_json(request, svc.settings.max_body_bytes)
     if not isinstance(body, dict):
         raise InputError(
@@ -97,11 +107,20 @@ async def _predict(request: Request, svc: Service, name: str, version=None, labe
         inputs, n = await to_thread.run_sync(decode) if _is_large(body) else decode()
         outputs = await svc.predict(rt, inputs, n)
     elif _is_large(body):  # decode and call the model in one worker-thread hop: the event loop stays free
-        outputs = await to_thread.run_sync(lambda: svc.call_model(rt, decode()[0]))
+        inputs, outputs = await to_thread.run_sync(lambda: _decode_and_call(svc, rt, decode))
     else:  # a few rows take about 0.1 ms to decode and predict: less than the hop to a worker thread
-        outputs = svc.call_model(rt, decode()[0])
+        inputs, outputs = _decode_and_call(svc, rt, decode)
     outputs = rt.check_finite(outputs)
-    return JSONResponse({"predictions" if row_format else "outputs": outputs.tolist()})
+    svc.count(rt, role, len(outputs))
+    task = BackgroundTask(svc.score_shadow, shadow, inputs, outputs, rt.version) if shadow is not None else None
+    return JSONResponse({"predictions" if row_format else "outputs": outputs.tolist()},
+                        headers={"x-model-version": str(rt.version)}, background=task)
+
+
+def _decode_and_call(svc: Service, rt, decode):
+    """Decoded inputs and the model's outputs for them."""
+    inputs = decode()[0]
+    return inputs, svc.call_model(rt, inputs)
 
 
 def _is_large(body: dict) -> bool:
@@ -195,6 +214,32 @@ async def predict_version(name: str, version: str, request: Request, svc: Servic
 async def predict_label(name: str, label: str, request: Request, svc: ServiceDep):
     """Predict with the version a label points to."""
     return await _predict(request, svc, name, label=label)
+
+
+@router.post("/v1/models/{name}:reload")
+async def reload(name: str, request: Request, svc: ServiceDep):
+    """Re-read the registry's labels of ``name`` (after a promote or rollback), load newly needed versions
+    and switch; an optional body ``{"canary_weight": w, "shadow": bool}`` sets the canary split."""
+    from aiaas_lib.serving.security import check_content_type, parse_json, read_body
+
+    raw = await read_body(request, svc.settings.max_body_bytes)
+    body = {}
+    if raw.strip():
+        check_content_type(request.headers.get("content-type"))
+        body = parse_json(raw)
+    if not isinstance(body, dict):
+        raise InputError(f"reload body must be a JSON object like {{\"canary_weight\": 0.2, \"shadow\": false}}, "
+                         f"got {type(body).__name__}")
+    unknown = sorted(set(body) - {"canary_weight", "shadow"})
+    if unknown:
+        raise InputError(f"unknown reload fields {unknown}; allowed: ['canary_weight', 'shadow']")
+    return await svc.reload(name, body.get("canary_weight"), body.get("shadow"))
+
+
+@router.get("/v1/models/{name}/traffic")
+async def traffic(name: str, svc: ServiceDep):
+    """How the default route is split: stable and canary versions, weight, shadow mode and its summary."""
+    return svc.entry(name).traffic()
 
 
 @router.post("/v1/models/{name}:explain")

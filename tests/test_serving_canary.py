@@ -1,0 +1,292 @@
+"""Canary routing, shadow mode and live reloads of the model service (TestClient; tiny churn models).
+
+The registry has churn version 1 (``stable``) and version 2 (``canary``: the same network with its output
+bias raised by 1, so it predicts differently). Tests that promote or roll back work on their own copy."""
+import atexit
+import functools
+import math
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from aiaas_lib import data
+from aiaas_lib.monitoring import parse_metrics, predictions_by_version
+from aiaas_lib.registry import ModelRegistry
+from aiaas_lib.serving import Settings, create_app
+
+NUMERIC, CATEGORICAL = list(data.CHURN_NUMERIC), list(data.CHURN_CATEGORICAL)
+KEY = "canary-test-key-aaaaaaaa"
+
+
+@functools.lru_cache(maxsize=1)
+def base_registry() -> str:
+    """churn v1 (stable), v2 (canary, output bias + 1)."""
+    from aiaas_lib.env import import_tensorflow
+
+    import_tensorflow()
+    from aiaas_lib.defaults import tabular_metadata
+    from aiaas_lib.keras_models import fit_tabular_classifier
+
+    root = tempfile.mkdtemp(prefix="aiaas-canary-test-")
+    atexit.register(shutil.rmtree, root, True)
+    reg = ModelRegistry(root)
+    X, y = data.churn_xy(data.load_churn())
+    model = fit_tabular_classifier(X.iloc[:300], y[:300], NUMERIC, CATEGORICAL, hidden=(4,), epochs=1)
+    meta = tabular_metadata(X.iloc[:300], NUMERIC, CATEGORICAL, {"roc_auc": 0.5}, n_background=5)
+    reg.register("churn", model, meta)
+    out = model.get_layer("p_positive")
+    out.set_weights([out.get_weights()[0], out.get_weights()[1] + 1.0])
+    reg.register("churn", model, meta)
+    reg.promote("churn", 1, "stable")
+    reg.set_label("churn", "canary", 2)
+    return root
+
+
+def registry_copy(tmp_path: Path) -> str:
+    target = tmp_path / "registry"
+    shutil.copytree(base_registry(), target)
+    return str(target)
+
+
+def rows(n: int = 2) -> list[dict]:
+    X, _ = data.churn_xy(data.load_churn())
+    return X.iloc[400:400 + n].to_dict("records")
+
+
+def start(**settings) -> TestClient:
+    settings.setdefault("registry", base_registry())
+    client = TestClient(create_app(Settings(**settings)))
+    client.__enter__()
+    deadline = time.monotonic() + 60
+    while client.get("/v2/health/ready").status_code != 200:  # poll, never a fixed sleep
+        assert time.monotonic() < deadline, "service not ready in time"
+        time.sleep(0.02)
+    return client
+
+
+@pytest.fixture
+def serve():
+    clients = []
+
+    def make(**settings) -> TestClient:
+        clients.append(start(**settings))
+        return clients[-1]
+
+    yield make
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def canary20():
+    """Read-only: 20 % canary, seeded, public metrics."""
+    client = start(canary_weight=0.2, canary_seed=0, metrics_public=True)
+    yield client
+    client.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def plain():
+    """Read-only use or validation errors only: no canary, every version loaded, API keys on."""
+    client = start(all_versions=True, api_keys=[KEY], canary_seed=0)
+    client.headers["Authorization"] = f"Bearer {KEY}"
+    yield client
+    client.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def all_canary():
+    """Read-only: every default-route request to the canary, shadow on (it must not shadow those)."""
+    client = start(canary_weight=1.0, shadow=True, all_versions=True)
+    yield client
+    client.__exit__(None, None, None)
+
+
+def predict(client, n=1, **headers):
+    return client.post("/v1/models/churn:predict", json={"instances": rows(n)}, headers=headers)
+
+
+def metrics(client):
+    return parse_metrics(client.get("/metrics").text)
+
+
+# ------------------------------------------------------------------------------------------- routing
+def test_canary_weight_is_honoured_within_a_binomial_bound(canary20):
+    # 2000 routing decisions at w = 0.2: mean 400, sigma = sqrt(2000 * 0.2 * 0.8) = 17.9; 4 sigma is
+    # exceeded by chance about once in 16,000 runs (and the seed fixes the draw anyway).
+    svc = canary20.app.state.service
+    roles = [svc.route("churn")[1] for _ in range(2000)]
+    n_canary = roles.count("canary")
+    assert abs(n_canary - 400) <= 4 * math.sqrt(2000 * 0.2 * 0.8), n_canary
+
+
+def test_canary_replies_name_the_answering_version_and_are_counted(canary20):
+    client = canary20
+    versions = [predict(client).headers["x-model-version"] for _ in range(100)]  # P(no canary) = 0.8**100
+    assert set(versions) == {"1", "2"}
+    counted = predictions_by_version(metrics(client), "churn").set_index("version")["rows"]
+    assert counted[1] == versions.count("1") and counted[2] == versions.count("2")
+
+
+def test_canary_reply_equals_the_canary_versions_prediction(all_canary):
+    client = all_canary
+    routed = predict(client, 3)
+    pinned = client.post("/v1/models/churn/versions/2:predict", json={"instances": rows(3)})
+    assert routed.headers["x-model-version"] == "2" and routed.json() == pinned.json()
+
+
+def test_weight_zero_never_routes_to_the_canary_nor_draws(plain):
+    client = plain
+    svc = client.app.state.service
+    state = svc.rng.getstate()
+    assert {predict(client).headers["x-model-version"] for _ in range(50)} == {"1"}
+    assert svc.rng.getstate() == state
+
+
+def test_v2_infer_default_route_follows_the_canary(all_canary):
+    client = all_canary
+    r = rows(2)
+    tensors = [{"name": c, "shape": [2, 1], "datatype": "FP32" if c in NUMERIC else "BYTES",
+                "data": [x[c] if c in NUMERIC else str(x[c]) for x in r]} for c in NUMERIC + CATEGORICAL]
+    reply = client.post("/v2/models/churn/infer", json={"inputs": tensors})
+    assert reply.json()["model_version"] == "2" and reply.headers["x-model-version"] == "2"
+
+
+@pytest.mark.parametrize("settings, planned", [({}, [1]), ({"canary_weight": 0.1}, [1, 2]), ({"shadow": True}, [1, 2])])
+def test_canary_is_loaded_only_when_used(settings, planned):
+    from aiaas_lib.serving.service import Service
+
+    svc = Service(Settings(registry=base_registry(), **settings))
+    svc.plan()  # plans without loading
+    assert svc.entries["churn"].planned == planned
+
+
+def test_settings_refuse_a_weight_outside_0_1():
+    with pytest.raises(ValueError, match="canary_weight"):
+        Settings(canary_weight=1.5)
+
+
+# -------------------------------------------------------------------------------------------- shadow
+def test_shadow_never_changes_a_reply_and_records_the_shadow_predictions(serve, plain):
+    shadowed = serve(shadow=True, metrics_public=True)
+    pinned_v2 = plain.post("/v1/models/churn/versions/2:predict", json={"instances": rows(3)})
+    a, b = predict(plain, 3), predict(shadowed, 3)
+    assert a.json() == b.json() and b.headers["x-model-version"] == "1"
+    entry = shadowed.app.state.service.entries["churn"]
+    record = entry.shadow_log[-1]
+    assert record["stable_version"] == 1 and record["shadow_version"] == 2
+    # the shadow outputs are version 2's predictions (float32 model outputs; 1e-6 covers float32 rounding)
+    np.testing.assert_allclose(record["shadow"], pinned_v2.json()["predictions"], atol=1e-6)
+    counted = predictions_by_version(metrics(shadowed), "churn", counter="aiaas_shadow_predictions_total")
+    assert counted.to_dict("records") == [{"version": 2, "role": "shadow", "rows": 3.0}]
+    traffic = shadowed.get("/v1/models/churn/traffic").json()
+    assert traffic["shadow"] and traffic["shadow_summary"]["rows"] == 3
+    assert traffic["shadow_summary"]["mean_abs_diff"] > 0  # version 2's bias differs
+
+
+def test_shadow_errors_never_reach_the_client(serve):
+    client = serve(shadow=True, metrics_public=True)
+    entry = client.app.state.service.entries["churn"]
+
+    def broken(_inputs):
+        raise RuntimeError("shadow exploded")
+
+    entry.runtimes[2].predict = broken
+    reply = predict(client, 2)
+    assert reply.status_code == 200 and len(reply.json()["predictions"]) == 2
+    errors = metrics(client).query("name == 'aiaas_shadow_errors_total'")["value"].sum()
+    assert errors == 1 and entry.shadow_stats["errors"] == 1
+
+
+def test_canary_answered_requests_are_not_shadowed(all_canary):
+    client = all_canary
+    predict(client)
+    assert len(client.app.state.service.entries["churn"].shadow_log) == 0
+
+
+# -------------------------------------------------------------------------------------------- reload
+def test_reload_picks_up_a_promotion(serve, tmp_path):
+    root = registry_copy(tmp_path)
+    client = serve(registry=root)
+    ModelRegistry(root).promote("churn", 2, "stable")
+    assert predict(client).headers["x-model-version"] == "1"  # labels are read at start and by reload only
+    reply = client.post("/v1/models/churn:reload")
+    assert reply.status_code == 200 and reply.json()["stable"] == 2 and reply.json()["loaded"] == [2]
+    assert predict(client).headers["x-model-version"] == "2"
+
+
+def test_rollback_restores_the_previous_version_after_reload(serve, tmp_path):
+    root = registry_copy(tmp_path)
+    client = serve(registry=root)
+    reg = ModelRegistry(root)
+    reg.promote("churn", 2, "stable")
+    client.post("/v1/models/churn:reload")
+    reg.rollback("churn", "stable")
+    reply = client.post("/v1/models/churn:reload").json()
+    assert reply["stable"] == 1 and reply["loaded"] == []  # version 1 is still in memory
+    assert predict(client).headers["x-model-version"] == "1"
+
+
+def test_reload_body_sets_the_split_at_run_time(serve):
+    client = serve(canary_seed=0)
+    reply = client.post("/v1/models/churn:reload", json={"canary_weight": 1.0, "shadow": False}).json()
+    assert (reply["canary"], reply["canary_weight"], reply["loaded"]) == (2, 1.0, [2])
+    assert predict(client).headers["x-model-version"] == "2"
+    client.post("/v1/models/churn:reload", json={"canary_weight": 0})
+    assert predict(client).headers["x-model-version"] == "1"
+
+
+@pytest.mark.parametrize("body, status, match", [
+    ({"canary_weight": 1.5}, 400, "canary_weight=1.5; expected a number between 0 and 1"),
+    ({"canary_weight": "half"}, 400, "canary_weight='half'"),
+    ({"shadow": "yes"}, 400, "shadow='yes'; expected true or false"),
+    ({"weight": 0.2}, 400, "unknown reload fields ['weight']"),
+    ([0.2], 400, "reload body must be a JSON object"),
+])
+def test_reload_refuses_bad_bodies(plain, body, status, match):
+    reply = plain.post("/v1/models/churn:reload", json=body)
+    assert reply.status_code == status and match in reply.json()["error"], reply.text
+
+
+def test_reload_without_a_canary_label_is_409(serve, tmp_path):
+    root = registry_copy(tmp_path)
+    ModelRegistry(root).remove_label("churn", "canary")
+    reply = serve(registry=root).post("/v1/models/churn:reload", json={"canary_weight": 0.3})
+    assert reply.status_code == 409 and "has no 'canary' label" in reply.json()["error"]
+
+
+def test_reload_of_an_unknown_model_is_404(plain):
+    reply = plain.post("/v1/models/nope:reload")
+    assert reply.status_code == 404 and "not served" in reply.json()["error"]
+
+
+def test_reload_needs_an_api_key_when_keys_are_set(plain):
+    reply = plain.post("/v1/models/churn:reload", headers={"Authorization": "Bearer wrong-key"})
+    assert reply.status_code == 401 and "invalid API key" in reply.json()["error"]
+    assert plain.post("/v1/models/churn:reload").status_code == 200  # the fixture's valid key
+
+
+def test_reload_that_fails_to_load_keeps_the_old_routing(serve, tmp_path):
+    root = registry_copy(tmp_path)
+    client = serve(registry=root)
+    (Path(root) / "churn" / "2" / "model.keras").write_bytes(b"tampered")
+    ModelRegistry(root).promote("churn", 2, "stable")
+    reply = client.post("/v1/models/churn:reload")
+    assert reply.status_code == 503 and "still serving version 1" in reply.json()["error"]
+    assert predict(client).headers["x-model-version"] == "1"
+
+
+def test_cli_passes_canary_flags_to_the_settings(monkeypatch, tmp_path):
+    from aiaas_lib import cli
+    from aiaas_lib.serving import server
+
+    seen = {}
+    monkeypatch.setattr(server, "serve", lambda settings: seen.setdefault("s", settings) and 0)
+    assert cli.main(["serve", "--registry", base_registry(), "--canary-weight", "0.25", "--shadow"]) == 0
+    assert (seen["s"].canary_weight, seen["s"].shadow) == (0.25, True)
+    assert cli.main(["serve", "--registry", base_registry(), "--canary-weight", "2"]) == 2
