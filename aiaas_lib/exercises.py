@@ -1323,3 +1323,440 @@ def check_chat_request(body) -> tuple[bool, str]:
         return False, f'"temperature" must be the number {task["temperature"]}; got {temperature!r}'
     return True, (f"a valid streamed chat request: model, messages ({len(messages)} user turn), "
                   f"max_tokens {limit}, temperature {temperature}")
+
+
+# ------------------------------------------------------------------------------------ notebook 17
+#: Exercise 17.1: a global batch over several machines with several replicas (devices) each.
+BATCH_TASK_17 = {"global_batch": 256, "workers": 4, "replicas_per_worker": 2}
+#: Exercise 17.2: each worker's gradient of the mean loss over its own 32 rows (global batch 64).
+GRADIENTS_17 = (np.array([0.4, -1.0, 2.0]), np.array([0.2, 0.6, -1.0]))
+#: Exercise 17.3: plan replicas for a target load from a measured per-replica throughput.
+REPLICA_TASK_17 = {"target_rps": 1000, "per_replica_rps": 180, "utilization": 0.7}
+
+
+@exercise
+def check_per_replica_batch(batch) -> tuple[bool, str]:
+    """Exercise 17.1: rows each replica computes per step for ``BATCH_TASK_17`` (global batch 256 on 4 workers
+    with 2 replicas each).
+
+    Examples
+    --------
+    >>> check_per_replica_batch(32)
+    ✓ 256 rows / (4 workers × 2 replicas) = 32 rows per replica per step
+    True
+    """
+    t = BATCH_TASK_17
+    replicas = t["workers"] * t["replicas_per_worker"]
+    right = t["global_batch"] // replicas
+    if isinstance(batch, bool) or float(batch) != int(float(batch)):
+        return False, f"a batch is a whole number of rows; got {batch!r}"
+    batch = int(float(batch))
+    if batch == right:
+        return True, (f"{t['global_batch']} rows / ({t['workers']} workers × {t['replicas_per_worker']} replicas) = "
+                      f"{right} rows per replica per step")
+    if batch == t["global_batch"] // t["workers"]:
+        return False, "that is the batch of one worker; each worker splits it again over its replicas"
+    if batch == t["global_batch"] // t["replicas_per_worker"]:
+        return False, "you divided by the replicas of one worker only; every replica on every worker takes a slice"
+    if batch == t["global_batch"]:
+        return False, "that is the global batch: all replicas together compute it, each a slice"
+    if batch == t["global_batch"] * replicas:
+        return False, "the global batch is split over the replicas, not multiplied"
+    return False, f"{batch} is not it; divide the global batch by the number of replicas in sync"
+
+
+@exercise
+def check_averaged_gradient(gradient) -> tuple[bool, str]:
+    """Exercise 17.2: the gradient every worker applies after the all-reduce, given ``GRADIENTS_17`` (each
+    worker's gradient of the mean loss over its own equal slice of the global batch).
+
+    Examples
+    --------
+    >>> check_averaged_gradient((GRADIENTS_17[0] + GRADIENTS_17[1]) / 2)
+    ✓ the mean of the two workers' gradients [0.3, -0.2, 0.5]: the gradient of the mean loss over the global batch
+    True
+    """
+    g1, g2 = GRADIENTS_17
+    right = (g1 + g2) / 2
+    got = np.asarray(gradient, dtype=np.float64)
+    if got.shape != right.shape:
+        return False, f"the gradient has one entry per weight: shape {right.shape}; got {got.shape}"
+    if np.allclose(got, right):
+        return True, (f"the mean of the two workers' gradients {np.round(right, 4).tolist()}: the gradient of the mean "
+                      "loss over the global batch")
+    if np.allclose(got, g1 + g2):
+        return False, ("the sum of two *mean* gradients counts every row twice as much: each worker's gradient is "
+                       "over half the batch, so average them (or sum gradients of sum/global_batch losses)")
+    if np.allclose(got, g1) or np.allclose(got, g2):
+        return False, "that is one worker's gradient; the all-reduce combines both, so every worker applies the same"
+    if np.allclose(got, np.full_like(right, right.mean())):
+        return False, "average the two vectors entry by entry, not all entries into one number"
+    return False, "not it: combine the two vectors so that every row of the global batch has the same weight"
+
+
+@exercise
+def check_replicas_for_target(replicas) -> tuple[bool, str]:
+    """Exercise 17.3: the fewest replicas that serve ``REPLICA_TASK_17["target_rps"]`` requests/s when one
+    replica was measured at ``per_replica_rps`` and replicas should run at most ``utilization`` busy.
+
+    Examples
+    --------
+    >>> check_replicas_for_target(8)
+    ✓ ceil(1000 / (180 × 0.7)) = 8 replicas: 1008 requests/s of capacity at 70% load
+    True
+    """
+    import math
+
+    t = REPLICA_TASK_17
+    capacity = t["per_replica_rps"] * t["utilization"]
+    right = math.ceil(t["target_rps"] / capacity)
+    if isinstance(replicas, bool) or float(replicas) != int(float(replicas)):
+        return False, f"replicas come whole: round up; got {replicas!r}"
+    replicas = int(float(replicas))
+    if replicas == right:
+        return True, (f"ceil({t['target_rps']} / ({t['per_replica_rps']} × {t['utilization']})) = {right} replicas: "
+                      f"{round(right * capacity)} requests/s of capacity at {t['utilization']:.0%} load")
+    if replicas == math.ceil(t["target_rps"] / t["per_replica_rps"]):
+        return False, (f"that runs every replica at 100 %: latency explodes near saturation; plan for "
+                       f"{t['utilization']:.0%} busy")
+    if replicas == math.floor(t["target_rps"] / capacity):
+        return False, "round up, not down: a fraction of a replica is a whole one"
+    return False, f"{replicas} is not it; divide the target by what one replica should carry (rate × utilization)"
+
+
+# ------------------------------------------------------------------------------------ notebook 15
+WEIGHTS_15 = ((0.254, -0.5, 0.02), (-1.016, 0.3, -0.04), (0.127, 0.1, 0.01))
+"""Exercise 15.1: a Dense kernel (3 inputs × 3 outputs; one output channel per column)."""
+TENSOR_15 = (0.3, -0.05, 0.8, -0.2, 0.05, -0.6, 0.1, 0.2)
+"""Exercise 15.2: a kernel to prune."""
+SPARSITY_15 = 0.6
+"""Exercise 15.2: the requested sparsity."""
+KD_15 = {"student": (2.0, 1.0, -1.0), "teacher": (3.0, 0.0, 1.0), "label": 0, "temperature": 2.0, "alpha": 0.3}
+"""Exercise 15.3: one row's student and teacher logits, its label, and the KD settings."""
+
+
+@exercise
+def check_weight_scales(answer) -> tuple[bool, str]:
+    """Exercise 15.1: the per-output-channel scales of symmetric int8 quantization of ``WEIGHTS_15``
+    (zero point 0, :math:`s_j = \\max_i |w_{ij}| / 127`), one per column.
+
+    Examples
+    --------
+    >>> check_weight_scales([0.008, 0.003937, 0.000315])
+    ✓ scales [0.008, 0.003937, 0.000315]: the largest |w| of each column maps to ±127
+    True
+    """
+    w = np.array(WEIGHTS_15)
+    value = np.asarray(answer, dtype=np.float64).ravel()
+    expected = np.abs(w).max(axis=0) / 127
+
+    def near(x):
+        x = np.asarray(x, dtype=np.float64).ravel()
+        return x.shape == value.shape and bool(np.allclose(value, x, rtol=2e-3, atol=1e-7))
+
+    if near(expected):
+        return True, f"scales {np.round(expected, 6).tolist()}: the largest |w| of each column maps to ±127"
+    if near(np.abs(w).max(axis=1) / 127):
+        return False, "those are per row (input); the channels are the columns: one scale per output, axis=0 max"
+    if near(np.abs(w).max() / 127) or (value.size == 1 and abs(value[0] - np.abs(w).max() / 127) < 1e-6):
+        return False, "one scale for the whole tensor is per-tensor quantization; give one scale per column"
+    if near(np.abs(w).max(axis=0) / 255) or near(np.abs(w).max(axis=0) / 128):
+        return False, "symmetric int8 uses -127..127: divide max|w| by 127 (not 255 or 128)"
+    if near(w.max(axis=0) / 127):
+        return False, "take the largest *magnitude* |w| of each column, not the largest signed value"
+    if near((w.max(axis=0) - w.min(axis=0)) / 255):
+        return False, "that is the affine (asymmetric) scale; weights are symmetric: s = max|w| / 127, z = 0"
+    if value.size != expected.size:
+        return False, f"give one scale per output column: {expected.size} values, got {value.size}"
+    return False, f"{np.round(value, 6).tolist()} is not it; compute max over each column of |w|, divided by 127"
+
+
+@exercise
+def check_pruned_tensor(answer) -> tuple[bool, str]:
+    """Exercise 15.2: ``TENSOR_15`` after magnitude pruning to ``SPARSITY_15``: exactly
+    :math:`\\lfloor s\\,n \\rfloor` weights of smallest :math:`|w|` set to 0 (ties: lower index first).
+
+    Examples
+    --------
+    >>> check_pruned_tensor([0.3, 0, 0.8, 0, 0, -0.6, 0, 0.2])
+    ✓ 4 of 8 weights zeroed (floor(0.6 × 8) = 4): the smallest |w|, ties broken by index
+    True
+    """
+    from aiaas_lib.compression.prune import magnitude_mask, n_pruned
+
+    w = np.array(TENSOR_15)
+    value = np.asarray(answer, dtype=np.float64).ravel()
+    if value.shape != w.shape:
+        return False, f"give the whole pruned tensor: {w.size} values, got {value.size}"
+    k = n_pruned(w.size, SPARSITY_15)
+    expected = w * magnitude_mask(w, SPARSITY_15)
+    if np.allclose(value, expected):
+        return True, f"{k} of {w.size} weights zeroed (floor({SPARSITY_15} × {w.size}) = {k}): the smallest |w|, ties broken by index"
+    zeros = int(np.sum(value == 0))
+    if not np.all((value == 0) | np.isclose(value, w)):
+        return False, "pruning sets weights to 0 and leaves the others unchanged; do not rescale the kept ones"
+    if zeros == round(SPARSITY_15 * w.size) and zeros != k:
+        return False, f"{zeros} zeros: that rounds s × n = {SPARSITY_15 * w.size:g}; the definition takes the floor ({k})"
+    if zeros == k:
+        order_signed = np.argsort(w, kind="stable")[:k]
+        if np.allclose(value, np.where(np.isin(np.arange(w.size), order_signed), 0, w)):
+            return False, "those are the most negative weights; prune by magnitude |w|"
+        largest = np.argsort(-np.abs(w), kind="stable")[:k]
+        if np.allclose(value, np.where(np.isin(np.arange(w.size), largest), 0, w)):
+            return False, "those are the largest weights; magnitude pruning removes the *smallest* |w|"
+        if np.allclose(np.abs(value) > 0, np.abs(w * magnitude_mask(w[::-1], SPARSITY_15)[::-1]) > 0):
+            return False, "a tie (two weights with the same |w|) went the wrong way: the lower index is pruned first"
+        return False, "the right number of zeros, but not the right ones: sort by |w| (ties: lower index first)"
+    return False, f"{zeros} zeros; pruning {SPARSITY_15} of {w.size} weights zeroes floor({SPARSITY_15} × {w.size}) = {k}"
+
+
+@exercise
+def check_kd_loss_value(answer) -> tuple[bool, str]:
+    """Exercise 15.3: the KD loss of the row in ``KD_15``:
+    :math:`\\alpha\\,\\mathrm{CE}(y, \\mathrm{softmax}(z_s)) + (1-\\alpha)\\,T^2\\,\\mathrm{KL}(\\mathrm{softmax}(z_t/T)\\,\\|\\,\\mathrm{softmax}(z_s/T))`.
+
+    Examples
+    --------
+    >>> check_kd_loss_value(0.4271)
+    ✓ KD loss 0.4271 = 0.3 × CE 0.3490 + 0.7 × 2² × KL 0.1151
+    True
+    """
+    from aiaas_lib.compression.distill import soft_targets
+
+    s, t = np.array(KD_15["student"]), np.array(KD_15["teacher"])
+    y, T, a = KD_15["label"], KD_15["temperature"], KD_15["alpha"]
+    value = float(np.asarray(answer, dtype=np.float64).ravel()[0]) if np.ndim(answer) else float(answer)
+
+    def kl(p, q):
+        return float(np.sum(p * np.log(p / q)))
+
+    ce = -float(np.log(soft_targets(s, 1.0)[y]))
+    pt, ps = soft_targets(t, T), soft_targets(s, T)
+    expected = a * ce + (1 - a) * T ** 2 * kl(pt, ps)
+
+    def near(x):
+        return abs(value - x) < 5e-4
+
+    if near(expected):
+        return True, f"KD loss {expected:.4f} = {a} × CE {ce:.4f} + {1 - a:.1f} × {T:g}² × KL {kl(pt, ps):.4f}"
+    if near(a * ce + (1 - a) * kl(pt, ps)):
+        return False, "the T² factor is missing: multiply the KL term by T² = 4 (it keeps the gradient scale)"
+    if near(a * ce + (1 - a) * T ** 2 * kl(ps, pt)):
+        return False, "the KL is reversed: it is KL(teacher ‖ student) = Σ p_t log(p_t / p_s)"
+    if near((1 - a) * ce + a * T ** 2 * kl(pt, ps)):
+        return False, "alpha weights the label loss (CE), 1 − alpha the teacher term"
+    if near(a * ce + (1 - a) * T ** 2 * kl(soft_targets(t, 1.0), soft_targets(s, 1.0))):
+        return False, "the KL uses softened probabilities: divide both logit vectors by T before the softmax"
+    if near(a * -float(np.log(ps[y])) + (1 - a) * T ** 2 * kl(pt, ps)):
+        return False, "the label cross-entropy uses the student's ordinary softmax (T = 1), not the softened one"
+    return False, f"{value:.4f} is not it; compute CE at T=1, KL(p_t^T ‖ p_s^T) at T={T:g}, then combine with alpha and T²"
+
+
+# ------------------------------------------------------------------------------------ notebook 14
+#: Exercise 14.1: shares of one feature over four bins, in the reference and in this week's window.
+SHARES_14 = {"expected": (0.25, 0.25, 0.25, 0.25), "actual": (0.10, 0.20, 0.30, 0.40)}
+#: Exercise 14.2: PSI of five features in one window.
+PSI_VALUES_14 = {"tenure": 0.31, "monthly_charges": 0.1, "contract": 0.249, "gender": 0.004, "prediction": 0.25}
+
+
+@exercise
+def check_psi_value(value) -> tuple[bool, str]:
+    """Exercise 14.1: the PSI of :data:`SHARES_14` (actual against expected).
+
+    Examples
+    --------
+    >>> e, a = np.array(SHARES_14["expected"]), np.array(SHARES_14["actual"])
+    >>> check_psi_value(float(np.sum((a - e) * np.log(a / e))))
+    ✓ PSI 0.2282: a moderate shift (0.1-0.25), worth a look
+    True
+    """
+    e, a = np.array(SHARES_14["expected"]), np.array(SHARES_14["actual"])
+    expected = float(np.sum((a - e) * np.log(a / e)))
+    value = float(value)
+    near = lambda x: abs(value - x) < 5e-4  # noqa: E731 — answers rounded to 3-4 decimals pass
+    if near(expected):
+        return True, f"PSI {value:.4f}: a moderate shift (0.1-0.25), worth a look"
+    if near(float(np.sum(a * np.log(a / e)))) or near(float(np.sum(e * np.log(e / a)))):
+        return False, "that is one KL divergence; PSI is their sum: weight ln(a/e) by (a − e), not by a or e"
+    if near(float(np.sum((a - e) * np.log10(a / e)))):
+        return False, "use the natural logarithm (np.log), not log10: the 0.1 / 0.25 thresholds assume ln"
+    if near(float(np.sum((a - e) * np.log(a / e))) * 100) or near(float(np.sum((a - e) * 100 * np.log(a / e)))):
+        return False, "use shares (fractions summing to 1), not percentages"
+    if near(float(np.sum(np.abs(a - e)))) or near(float(np.sum((a - e) ** 2))):
+        return False, "that is a distance between the shares, not the PSI: sum (a − e)·ln(a/e)"
+    return False, f"{value!r} is not it; sum (a_i − e_i)·ln(a_i/e_i) over the four bins"
+
+
+@exercise
+def check_alert_levels(levels) -> tuple[bool, str]:
+    """Exercise 14.2: the alert level (``"ok"``, ``"warn"``, ``"alert"``) of each feature of
+    :data:`PSI_VALUES_14`, as a dict, with the thresholds 0.1 (warn) and 0.25 (alert), both inclusive.
+
+    Examples
+    --------
+    >>> from aiaas_lib.monitoring import alert_level
+    >>> check_alert_levels({k: alert_level(v) for k, v in PSI_VALUES_14.items()})
+    ✓ all 5 levels right: tenure and prediction alert, monthly_charges and contract warn
+    True
+    """
+    from aiaas_lib.monitoring import alert_level
+
+    expected = {k: alert_level(v) for k, v in PSI_VALUES_14.items()}
+    if not isinstance(levels, dict):
+        return False, f"give a dict feature → level, e.g. {{'tenure': 'alert', ...}}; got {type(levels).__name__}"
+    missing = sorted(set(expected) - set(levels))
+    if missing:
+        return False, f"levels for {missing} are missing; give one for each of {list(PSI_VALUES_14)}"
+    bad = {k: v for k, v in levels.items() if v not in ("ok", "warn", "alert")}
+    if bad:
+        return False, f"levels must be 'ok', 'warn' or 'alert'; got {bad}"
+    wrong = sorted(k for k in expected if levels[k] != expected[k])
+    if not wrong:
+        return True, "all 5 levels right: tenure and prediction alert, monthly_charges and contract warn"
+    if any(PSI_VALUES_14[k] in (0.1, 0.25) for k in wrong):
+        return False, f"wrong for {wrong}: a PSI exactly at a threshold reaches that level (>=, not >)"
+    return False, f"wrong for {wrong}: below 0.1 is ok, from 0.1 warn, from 0.25 alert"
+
+
+def _decision_cases_14() -> list[tuple[dict, dict, str]]:
+    """(stable, canary, right decision) cases for exercise 14.3."""
+    def m(auc, loss):
+        return {"roc_auc": auc, "log_loss": loss}
+
+    return [
+        (m(0.80, 0.50), m(0.83, 0.45), "promote"),   # better on both
+        (m(0.80, 0.50), m(0.795, 0.47), "promote"),  # AUC within the 0.01 tolerance, better calibrated
+        (m(0.80, 0.50), m(0.78, 0.45), "rollback"),  # AUC 0.02 worse
+        (m(0.80, 0.50), m(0.84, 0.55), "rollback"),  # better ranking but worse log loss
+        (m(0.80, 0.50), m(0.80, 0.50), "promote"),   # a tie: no worse, so promote
+    ]
+
+
+@exercise
+def check_promote_decision(func) -> tuple[bool, str]:
+    """Exercise 14.3: ``func(stable, canary) -> "promote" | "rollback"``: promote when the canary's ROC-AUC is
+    at most 0.01 below the stable's and its log loss is not higher (dicts with ``roc_auc``, ``log_loss``).
+
+    Examples
+    --------
+    >>> def decide(stable, canary):
+    ...     ok = canary["roc_auc"] >= stable["roc_auc"] - 0.01 and canary["log_loss"] <= stable["log_loss"]
+    ...     return "promote" if ok else "rollback"
+    >>> check_promote_decision(decide)
+    ✓ right on all 5 cases: promote only when the canary is no worse (within the tolerance)
+    True
+    """
+    if not callable(func):
+        return False, f"give a function decide(stable, canary), got {type(func).__name__}"
+    cases = _decision_cases_14()
+    answers = [func(dict(s), dict(c)) for s, c, _ in cases]
+    if any(isinstance(a, bool) for a in answers):
+        return False, "return the string 'promote' or 'rollback', not True/False"
+    if any(a not in ("promote", "rollback") for a in answers):
+        return False, f"return 'promote' or 'rollback'; got {sorted({repr(a) for a in answers})}"
+    wrong = [i for i, (a, (_, _, right)) in enumerate(zip(answers, cases)) if a != right]
+    if not wrong:
+        return True, "right on all 5 cases: promote only when the canary is no worse (within the tolerance)"
+    if wrong == [4]:
+        return False, "a tie counts as no worse: use >= for the AUC tolerance and <= for the log loss"
+    if 1 in wrong and set(wrong) <= {1, 4}:
+        return False, "an AUC up to 0.01 below the stable one is allowed: compare with stable − 0.01, using >="
+    if wrong == [3]:
+        return False, "a better ROC-AUC is not enough: the canary's log loss must not be higher (calibration)"
+    return False, f"wrong decision for cases {wrong}; check both conditions: AUC tolerance and log loss"
+
+
+# ------------------------------------------------------------------------------------ notebook 16
+#: Exercise 16.1: three clients' weights (one tensor of 2 numbers each) and their numbers of examples.
+FEDAVG_16 = {"weights": ((1.0, 2.0), (3.0, 0.0), (5.0, 4.0)), "sizes": (10, 30, 60)}
+#: Exercise 16.2: one example's gradient and the clipping norm C.
+CLIP_16 = {"gradient": (6.0, -8.0, 0.0), "clip_norm": 2.5}
+#: Exercise 16.3: pixels, the loss gradient at them, and the budget ε.
+FGSM_16 = {"x": (0.5, 0.97, 0.02, 0.3), "gradient": (0.8, 0.01, -3.0, 0.0), "eps": 0.05}
+
+
+def _vector_16(answer, n: int) -> np.ndarray | str:
+    """The answer as a float vector of length ``n``, or a message saying why not."""
+    arr = np.asarray(answer, dtype="float64").ravel()
+    if arr.size != n:
+        return f"expected {n} numbers, got {arr.size}"
+    return arr
+
+
+@exercise
+def check_fedavg(answer) -> tuple[bool, str]:
+    """Exercise 16.1: the FedAvg of ``FEDAVG_16["weights"]`` with client sizes ``FEDAVG_16["sizes"]``.
+
+    Examples
+    --------
+    >>> check_fedavg([4.0, 2.6])
+    ✓ [4.0, 2.6]: each client weighted by n_k / n = 0.1, 0.3, 0.6
+    True
+    """
+    w, n = np.array(FEDAVG_16["weights"]), np.array(FEDAVG_16["sizes"], dtype="float64")
+    got = _vector_16(answer, w.shape[1])
+    if isinstance(got, str):
+        return False, got + " (one averaged value per weight)"
+    right = (n[:, None] * w).sum(axis=0) / n.sum()
+    if np.allclose(got, right, atol=1e-9):
+        return True, f"{np.round(got, 6).tolist()}: each client weighted by n_k / n = 0.1, 0.3, 0.6"
+    if np.allclose(got, w.mean(axis=0)):
+        return False, "that is the plain mean; FedAvg weights each client by its number of examples n_k / n"
+    if np.allclose(got, (n[:, None] * w).sum(axis=0)):
+        return False, "that is Σ n_k w_k; divide by n = Σ n_k so the weights sum to 1"
+    if np.allclose(got, (n[::-1, None] * w).sum(axis=0) / n.sum()):
+        return False, "the sizes are matched to the wrong clients: client k's weights go with sizes[k]"
+    return False, f"{np.round(got, 4).tolist()} is not it; compute Σ_k (n_k / n) · w_k, element by element"
+
+
+@exercise
+def check_clip(answer) -> tuple[bool, str]:
+    """Exercise 16.2: ``CLIP_16["gradient"]`` clipped to L2 norm at most ``CLIP_16["clip_norm"]`` (DP-SGD).
+
+    Examples
+    --------
+    >>> check_clip([1.5, -2.0, 0.0])
+    ✓ [1.5, -2.0, 0.0]: norm 10 scaled by C / 10 = 0.25, direction kept
+    True
+    """
+    g, c = np.array(CLIP_16["gradient"]), CLIP_16["clip_norm"]
+    got = _vector_16(answer, g.size)
+    if isinstance(got, str):
+        return False, got
+    norm = np.linalg.norm(g)
+    right = g * min(1.0, c / norm)
+    if np.allclose(got, right, atol=1e-9):
+        return True, f"{np.round(got, 6).tolist()}: norm {norm:g} scaled by C / {norm:g} = {c / norm:g}, direction kept"
+    if np.allclose(got, np.clip(g, -c, c)):
+        return False, "that clips each element to [-C, C], which changes the direction; scale the whole vector by C / ‖g‖"
+    if np.allclose(got, g / norm):
+        return False, "that is the unit vector g / ‖g‖ (norm 1); the clipped gradient has norm C"
+    if np.allclose(got, g):
+        return False, f"‖g‖ = {norm:g} > C = {c}, so the gradient must shrink"
+    return False, f"{np.round(got, 4).tolist()} is not it; compute g · min(1, C / ‖g‖₂)"
+
+
+@exercise
+def check_fgsm_step(answer) -> tuple[bool, str]:
+    """Exercise 16.3: the FGSM image for ``FGSM_16``: x + ε·sign(gradient), clipped to [0, 1].
+
+    Examples
+    --------
+    >>> check_fgsm_step([0.55, 1.0, 0.0, 0.3])
+    ✓ [0.55, 1.0, 0.0, 0.3]: every pixel moved by ε in the loss-increasing direction, kept in [0, 1]
+    True
+    """
+    x, g, eps = np.array(FGSM_16["x"]), np.array(FGSM_16["gradient"]), FGSM_16["eps"]
+    got = _vector_16(answer, x.size)
+    if isinstance(got, str):
+        return False, got + " (one value per pixel)"
+    right = np.clip(x + eps * np.sign(g), 0, 1)
+    if np.allclose(got, right, atol=1e-9):
+        return True, f"{np.round(got, 6).tolist()}: every pixel moved by ε in the loss-increasing direction, kept in [0, 1]"
+    if np.allclose(got, np.clip(x - eps * np.sign(g), 0, 1)):
+        return False, "that step lowers the loss (gradient descent); the attack goes up the gradient: x + ε·sign(g)"
+    if np.allclose(got, x + eps * np.sign(g)):
+        return False, "pixels must stay in [0, 1]: clip the result"
+    if np.allclose(got, np.clip(x + eps * g, 0, 1)):
+        return False, "FGSM uses the sign of the gradient, not its size: every pixel moves by exactly ε (or 0)"
+    return False, f"{np.round(got, 4).tolist()} is not it; compute clip(x + ε·sign(g), 0, 1)"

@@ -12,9 +12,12 @@ MODULES = [
     "explain.lime_wrappers", "explain.metrics", "explain.plots",
     "defaults", "serving.settings", "serving.errors", "serving.security", "serving.metrics", "serving.batching",
     "serving.runtime", "serving.service", "serving.app", "serving.server", "serving.openai_api",
-    "loadtest", "source_design",
+    "loadtest", "source_design", "monitoring.drift", "monitoring.prometheus", "monitoring.traffic",
+    "compression", "compression.quantize", "compression.prune", "compression.distill", "compression.measure",
     "generation", "generation.tokenizer", "generation.params", "generation.sampling", "generation.model",
     "generation.inference", "generation.decoding", "generation.training",
+    "scaling.multiworker", "scaling.ray_serve", "scaling.ray_batch", "scaling.deploy_files",
+    "privacy.sgd", "privacy.federated", "privacy.dp", "privacy.adversarial", "privacy.membership", "privacy.service",
 ]
 
 
