@@ -1,0 +1,199 @@
+"""Knowledge distillation: a small *student* learns from a large *teacher*'s softened outputs.
+
+With temperature :math:`T`, :math:`p^T = \\mathrm{softmax}(z / T)`. The KD loss (Hinton et al., 2015) is
+
+.. math:: L = \\alpha\\,\\mathrm{CE}\\big(y, \\mathrm{softmax}(z_s)\\big)
+          + (1 - \\alpha)\\,T^2\\,\\mathrm{KL}\\big(p_t^T \\,\\|\\, p_s^T\\big),
+          \\qquad \\mathrm{KL}(p \\,\\|\\, q) = \\sum_j p_j \\log \\frac{p_j}{q_j},
+
+averaged over the batch. A higher :math:`T` spreads the teacher's probability over the wrong classes
+("a shirt looks more like a T-shirt than like a bag"): that "dark knowledge" is what the student learns
+beyond the labels. The gradient of the KL term shrinks like :math:`1/T^2`; the factor :math:`T^2` keeps
+both terms on the same scale as :math:`T` changes.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from aiaas_lib.env import import_tensorflow
+
+
+def _check(temperature: float, alpha: float) -> tuple[float, float]:
+    """Validated (temperature, alpha)."""
+    if not isinstance(temperature, (int, float, np.floating, np.integer)) or not float(temperature) > 0:
+        raise ValueError(f"temperature={temperature!r} must be a number > 0 (1 = plain softmax, 2-5 is typical)")
+    if not isinstance(alpha, (int, float, np.floating, np.integer)) or not 0.0 <= float(alpha) <= 1.0:
+        raise ValueError(f"alpha={alpha!r} must be in [0, 1]: the weight of the label loss")
+    return float(temperature), float(alpha)
+
+
+def soft_targets(logits, temperature: float = 1.0) -> np.ndarray:
+    """:math:`\\mathrm{softmax}(z / T)` along the last axis, in NumPy (stable: the max is subtracted).
+
+    Examples
+    --------
+    >>> soft_targets([2.0, 1.0, 0.0], temperature=1).round(3).tolist()
+    [0.665, 0.245, 0.09]
+    >>> soft_targets([2.0, 1.0, 0.0], temperature=4).round(3).tolist()
+    [0.419, 0.326, 0.254]
+    """
+    temperature, _ = _check(temperature, 0.0)
+    z = np.asarray(logits, dtype=np.float64) / temperature
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def kd_loss(y_true, student_logits, teacher_logits, temperature: float = 4.0, alpha: float = 0.1):
+    """The distillation loss :math:`\\alpha\\,\\mathrm{CE} + (1-\\alpha)\\,T^2\\,\\mathrm{KL}(p_t^T\\|p_s^T)`,
+    averaged over the batch (see the module docstring).
+
+    Written with ``keras.ops`` so it runs inside a training step (and on NumPy inputs).
+
+    Parameters
+    ----------
+    y_true : array-like of int, shape (n,)
+        Class labels.
+    student_logits, teacher_logits : array-like, shape (n, classes)
+        Raw scores (before softmax).
+    temperature : float
+        :math:`T > 0`.
+    alpha : float
+        Weight of the label loss, in [0, 1]; ``alpha=1`` is ordinary training, ``alpha=0`` pure imitation.
+
+    Returns
+    -------
+    tensor
+        A scalar.
+
+    Raises
+    ------
+    ValueError
+        For ``temperature <= 0`` or ``alpha`` outside [0, 1].
+
+    Examples
+    --------
+    >>> tf = import_tensorflow()
+    >>> s, t = np.array([[1.0, 0.0, -1.0]]), np.array([[2.0, 1.0, 0.0]])
+    >>> round(float(kd_loss([0], s, s, temperature=2.0, alpha=1.0)), 4)  # alpha=1: the cross-entropy
+    0.4076
+    >>> round(float(kd_loss([0], t, t, temperature=2.0, alpha=0.0)), 4)  # student == teacher: KL = 0
+    0.0
+    """
+    temperature, alpha = _check(temperature, alpha)
+    import_tensorflow()
+    from keras import ops
+
+    s = ops.cast(ops.convert_to_tensor(student_logits), "float32")
+    t = ops.cast(ops.convert_to_tensor(teacher_logits), "float32")
+    y = ops.cast(ops.reshape(ops.convert_to_tensor(y_true), (-1,)), "int32")
+    log_p = ops.log_softmax(s, axis=-1)
+    ce = -ops.sum(ops.one_hot(y, ops.shape(s)[-1]) * log_p, axis=-1)
+    log_ps = ops.log_softmax(s / temperature, axis=-1)
+    log_pt = ops.log_softmax(t / temperature, axis=-1)
+    kl = ops.sum(ops.exp(log_pt) * (log_pt - log_ps), axis=-1)
+    return ops.mean(alpha * ce + (1.0 - alpha) * temperature ** 2 * kl)
+
+
+_CLASSES: dict = {}
+
+
+def _distiller_class():
+    """Define :class:`Distiller` on first use (a keras.Model subclass; the module imports no Keras)."""
+    if "Distiller" in _CLASSES:
+        return _CLASSES["Distiller"]
+    tf = import_tensorflow()
+    import keras
+
+    class Distiller(keras.Model):
+        """Train ``student`` from a frozen ``teacher`` with :func:`kd_loss` (a custom ``train_step``).
+
+        ``fit(x, y)`` takes the same data as the student; the teacher only runs forward
+        (``training=False``). Calling the distiller calls the student; keep and save ``distiller.student``.
+        ``evaluate`` reports the student's label cross-entropy and accuracy.
+
+        Parameters
+        ----------
+        student, teacher : keras.Model
+            Both output logits of the same number of classes.
+        temperature : float
+            :math:`T > 0`.
+        alpha : float
+            Weight of the label loss, in [0, 1].
+        """
+
+        def __init__(self, student, teacher, temperature: float = 4.0, alpha: float = 0.1, **kwargs):
+            super().__init__(**kwargs)
+            self.temperature, self.alpha = _check(temperature, alpha)
+            self.student, self.teacher = student, teacher
+            self.loss_tracker = keras.metrics.Mean(name="loss")
+            self.accuracy_tracker = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+
+        @property
+        def metrics(self):
+            return [self.loss_tracker, self.accuracy_tracker]
+
+        def call(self, x, training=False):
+            return self.student(x, training=training)
+
+        def train_step(self, data):
+            x, y = data[0], data[1]
+            teacher_logits = self.teacher(x, training=False)
+            with tf.GradientTape() as tape:
+                student_logits = self.student(x, training=True)
+                loss = kd_loss(y, student_logits, teacher_logits, self.temperature, self.alpha)
+            variables = self.student.trainable_variables
+            self.optimizer.apply(tape.gradient(loss, variables), variables)
+            self.loss_tracker.update_state(loss)
+            self.accuracy_tracker.update_state(y, student_logits)
+            return {m.name: m.result() for m in self.metrics}
+
+        def test_step(self, data):
+            x, y = data[0], data[1]
+            logits = self.student(x, training=False)
+            ce = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
+            self.loss_tracker.update_state(ce)
+            self.accuracy_tracker.update_state(y, logits)
+            return {m.name: m.result() for m in self.metrics}
+
+    Distiller.__module__ = __name__
+    Distiller.__qualname__ = "Distiller"
+    _CLASSES["Distiller"] = Distiller
+    return Distiller
+
+
+def __getattr__(name: str):
+    """``Distiller`` is made on first access (see :func:`_distiller_class`)."""
+    if name == "Distiller":
+        return _distiller_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def distill(teacher, student, x, y, temperature: float = 4.0, alpha: float = 0.1, epochs: int = 3,
+            batch_size: int = 128, learning_rate: float = 1e-3, validation_data=None):
+    """Train ``student`` (in place) to imitate ``teacher`` on ``(x, y)`` with :class:`Distiller`.
+
+    Returns
+    -------
+    keras.callbacks.History
+        Of the distiller's ``fit`` (``loss`` is the KD loss; ``val_*`` the student's label loss and accuracy).
+
+    Examples
+    --------
+    >>> tf = import_tensorflow(); import keras  # TensorFlow first, quietly (aiaas_lib.env)
+    >>> keras.utils.set_random_seed(0)
+    >>> teacher = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    >>> student = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    >>> history = distill(teacher, student, np.random.rand(32, 4), np.arange(32) % 3, epochs=2, batch_size=16)
+    >>> sorted(history.history)
+    ['accuracy', 'loss']
+    """
+    temperature, alpha = _check(temperature, alpha)
+    if int(epochs) < 1:
+        raise ValueError(f"epochs={epochs!r} must be a positive int")
+    import_tensorflow()
+    import keras
+
+    distiller = _distiller_class()(student, teacher, temperature=temperature, alpha=alpha)
+    distiller.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    return distiller.fit(np.asarray(x, "float32"), np.asarray(y), epochs=int(epochs), batch_size=int(batch_size),
+                         verbose=0, validation_data=validation_data)
