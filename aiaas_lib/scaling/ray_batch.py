@@ -17,6 +17,7 @@ not fit in one.
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -151,6 +152,11 @@ def predict_ray(frame, registry: str | Path, name: str = "churn", batch_size: in
         return _predict_ray(frame, registry, name, batch_size, concurrency, engine)
 
 
+def _no_restarts() -> dict:
+    """Remote arguments of Ray Data's map workers: no restarts (a failed actor fails the job)."""
+    return {"max_restarts": 0}
+
+
 def _predict_ray(frame, registry, name, batch_size, concurrency, engine) -> tuple[np.ndarray, float]:
     """:func:`predict_ray` after its checks."""
     import ray
@@ -174,10 +180,12 @@ def _predict_ray(frame, registry, name, batch_size, concurrency, engine) -> tupl
         blocks = max(1, min(4 * concurrency, -(-len(frame) // batch_size)))
         bounds = np.linspace(0, len(frame), blocks + 1).astype(int)
         parts = [frame.iloc[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-        dataset = ray.data.from_pandas(parts).map_batches(
-            TablePredictor, fn_constructor_kwargs={"registry": str(registry), "name": name},
-            batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=concurrency), batch_format="pandas",
-            num_cpus=1, max_restarts=0)
+        with warnings.catch_warnings():  # Ray 2.60 deprecates remote-args functions but offers no named
+            warnings.simplefilter("ignore", DeprecationWarning)  # max_restarts yet (due in Ray 2.64)
+            dataset = ray.data.from_pandas(parts).map_batches(
+                TablePredictor, fn_constructor_kwargs={"registry": str(registry), "name": name},
+                batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=concurrency), batch_format="pandas",
+                num_cpus=1, ray_remote_args_fn=_no_restarts)
         return dataset.to_pandas()["p_churn"].to_numpy(), time.perf_counter() - start
     from ray.util import ActorPool
 

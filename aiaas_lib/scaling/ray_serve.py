@@ -431,10 +431,14 @@ def serve_forever(settings, num_replicas: int = 2, port: int = 8000, num_cpus: i
     import threading
 
     stop = threading.Event()
+    cpus = num_cpus or os.cpu_count() or 2
+    runner = RayServeRunner(build_app(settings, num_replicas=num_replicas), port=port, num_cpus=cpus, ready_hits=5)
+    start_ray(num_cpus=cpus)
+    # after ray.init, which installs its own SIGTERM handler in the driver (it dumps a stack trace and dies
+    # without stopping Serve): ours replaces it, so that SIGTERM — even one during start-up — stops Serve and
+    # Ray, then exits 0
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    runner = RayServeRunner(build_app(settings, num_replicas=num_replicas), port=port,
-                            num_cpus=num_cpus or os.cpu_count() or 2, ready_hits=5)
     with runner:
         print(f"aiaas serve --ray: http://127.0.0.1:{port} ({num_replicas} replicas on Ray Serve; "
               f"batched route {BATCHED_PREFIX}/v1/models/{{name}}:predict)", flush=True)
