@@ -303,9 +303,11 @@ class ServerProcess:
     """
 
     def __init__(self, command: Sequence[str], url: str, ready_path: str = "/v2/health/ready",
-                 ready_status: int | None = 200, log: str | Path | None = None, env: Mapping | None = None):
+                 ready_status: int | None = 200, log: str | Path | None = None, env: Mapping | None = None,
+                 verify=True):
         self.command, self.url = [str(c) for c in command], url.rstrip("/")
         self.ready_path, self.ready_status, self.env = ready_path, ready_status, env
+        self.verify = verify  # httpx's: an ssl.SSLContext trusts an https server's self-signed certificate
         if log is None:
             import tempfile
 
@@ -353,7 +355,7 @@ class ServerProcess:
                 raise RuntimeError(f"the server exited with code {self.returncode} before it was ready; "
                                    f"its log:\n{self.log_text()[-3000:]}")
             try:
-                status = httpx.get(self.url + self.ready_path, timeout=2.0).status_code
+                status = httpx.get(self.url + self.ready_path, timeout=2.0, verify=self.verify).status_code
                 if self.ready_status is None or status == self.ready_status:
                     return self
             except httpx.TransportError:

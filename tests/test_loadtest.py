@@ -208,3 +208,23 @@ def test_server_process_wait_ready_needs_a_launch():
     server = loadtest.ServerProcess(["true"], "http://127.0.0.1:1")
     with pytest.raises(RuntimeError, match="never launched"):
         server.wait_ready(timeout=1)
+
+
+def test_server_process_polls_readiness_with_its_tls_verify(monkeypatch):
+    import ssl
+
+    import httpx
+
+    seen = []
+
+    def fake_get(url, timeout, verify):  # stands in for an https server with a self-signed certificate
+        seen.append((url, verify))
+        return httpx.Response(200)
+
+    monkeypatch.setattr(httpx, "get", fake_get)
+    context = ssl.create_default_context()
+    server = loadtest.ServerProcess([sys.executable, "-c", "import time; time.sleep(30)"], "https://127.0.0.1:1",
+                                    verify=context)
+    with server:
+        assert seen == [("https://127.0.0.1:1/v2/health/ready", context)]
+    assert not server.running

@@ -149,31 +149,3 @@ def self_signed_cert(folder: str | Path, host: str = "localhost", days: int = 1)
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     return cert_path, key_path
-
-
-def wait_ready(url: str, verify=True, timeout: float = 120.0, process=None) -> float:
-    """Poll ``url`` (GET) every 50 ms until it answers 200; return the seconds it took. ``verify`` is
-    httpx's: True, False, or an ``ssl.SSLContext`` that trusts a self-signed server's certificate. Raises RuntimeError after ``timeout`` seconds,
-    or as soon as ``process`` (a :class:`~aiaas_lib.loadtest.ServerProcess`) has exited.
-
-    Examples
-    --------
-    >>> wait_ready("http://127.0.0.1:9/", timeout=0.2)
-    Traceback (most recent call last):
-    ...
-    RuntimeError: http://127.0.0.1:9/ did not answer 200 within 0.2 s
-    """
-    import httpx
-
-    start = time.monotonic()
-    while True:
-        if process is not None and not process.running:
-            raise RuntimeError(f"the server exited before {url} was ready; its log:\n{process.log_text()[-2000:]}")
-        try:
-            if httpx.get(url, verify=verify, timeout=2.0).status_code == 200:
-                return time.monotonic() - start
-        except httpx.TransportError:
-            pass
-        if time.monotonic() - start > timeout:
-            raise RuntimeError(f"{url} did not answer 200 within {timeout:g} s")
-        time.sleep(0.05)  # poll interval, not a wait for readiness
