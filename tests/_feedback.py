@@ -1,5 +1,5 @@
 """Shared by the exercise-check tests: run a check_* function and capture its one line of feedback."""
-from aiaas_lib import exercises as ex
+from aiaas_lib.exercises.feedback import FAIL, PASS
 
 
 def run_check(capsys, check, *args, **kwargs):
@@ -7,5 +7,5 @@ def run_check(capsys, check, *args, **kwargs):
     ok = check(*args, **kwargs)
     out = capsys.readouterr().out
     assert out.count("\n") == 1, out
-    assert out.startswith(ex.PASS if ok else ex.FAIL)
+    assert out.startswith(PASS if ok else FAIL)
     return ok, out

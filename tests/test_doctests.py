@@ -5,7 +5,7 @@ import importlib
 import pytest
 
 MODULES = [
-    "config", "data", "env", "exercises", "course", "keras_models", "schema", "model_card", "attention", "embeddings", "text_models", "training",
+    "config", "data", "env", "course", "keras_models", "schema", "model_card", "attention", "embeddings", "text_models", "training",
     "numpy_nn", "numpy_nn.activations", "numpy_nn.gradcheck", "numpy_nn.layers", "numpy_nn.losses",
     "numpy_nn.optimizers", "numpy_nn.schedules", "numpy_nn.batching", "vision", "registry", "export",
     "explain", "explain.shapley", "explain.lime_scratch", "explain.shap_wrappers", "explain.keras_tabular",
@@ -17,6 +17,13 @@ MODULES = [
     "generation", "generation.tokenizer", "generation.params", "generation.sampling", "generation.model",
     "generation.inference", "generation.decoding", "generation.training",
     "scaling.multiworker", "scaling.ray_serve", "scaling.ray_batch", "scaling.deploy_files",
+    "exercises.nb00_setup", "exercises.nb01_ai_as_a_service", "exercises.nb02_losses_and_gradients",
+    "exercises.nb03_backpropagation", "exercises.nb04_optimizers", "exercises.nb05_keras_tabular",
+    "exercises.nb06_training_on_a_gpu", "exercises.nb07_computer_vision", "exercises.nb08_nlp",
+    "exercises.nb09_explaining_with_shap", "exercises.nb10_explaining_with_lime",
+    "exercises.nb11_packaging_models", "exercises.nb12_serving_models",
+    "exercises.nb13_language_model_service", "exercises.nb14_monitoring_and_updating",
+    "exercises.nb15_compression", "exercises.nb16_privacy_and_security", "exercises.nb17_scaling_out",
     "privacy.sgd", "privacy.federated", "privacy.dp", "privacy.adversarial", "privacy.membership", "privacy.service",
 ]
 

@@ -1,18 +1,19 @@
 import numpy as np
 import pytest
 
-from aiaas_lib import data, exercises as ex
+from aiaas_lib import data
+from aiaas_lib.exercises import nb00_setup as ex00, nb01_ai_as_a_service as ex01, nb02_losses_and_gradients as ex02, nb03_backpropagation as ex03, nb04_optimizers as ex04
 from _feedback import run_check as _run
 
 
 def test_churn_rate_right(capsys):
-    assert _run(capsys, ex.check_churn_rate, 1869 / 7043)[0]
+    assert _run(capsys, ex00.check_churn_rate, 1869 / 7043)[0]
 
 
 @pytest.mark.parametrize("answer, hint", [(26.54, "percentage"), (5174 / 7043, "stayed"), (0.5, "not it"),
                                           ("abc", "could not check")])
 def test_churn_rate_wrong_gives_hint(capsys, answer, hint):
-    ok, out = _run(capsys, ex.check_churn_rate, answer)
+    ok, out = _run(capsys, ex00.check_churn_rate, answer)
     assert not ok and hint in out
 
 
@@ -23,7 +24,7 @@ def _churn_split(stratify: bool):
 
 def test_split_right(capsys):
     train, val, test = _churn_split(True)
-    ok, out = _run(capsys, ex.check_split, train, val, test, labels="churn")
+    ok, out = _run(capsys, ex00.check_split, train, val, test, labels="churn")
     assert ok and "same churn rate" in out
 
 
@@ -32,69 +33,69 @@ def test_split_leak_detected(capsys):
 
     train, val, test = _churn_split(True)
     leaky_test = pd.concat([test.iloc[:-3], train.iloc[:3]])
-    ok, out = _run(capsys, ex.check_split, train, val, leaky_test, labels="churn")
+    ok, out = _run(capsys, ex00.check_split, train, val, leaky_test, labels="churn")
     assert not ok and "leaks" in out
 
 
 def test_split_wrong_sizes(capsys):
     df = data.load_churn()
     train, val, test = data.split(df, val_size=0.1, test_size=0.3, seed=0)
-    ok, out = _run(capsys, ex.check_split, train, val, test)
+    ok, out = _run(capsys, ex00.check_split, train, val, test)
     assert not ok and "val has" in out
 
 
 def test_split_unstratified_hint(capsys):
     df = data.load_churn().sort_values("churn")
     train, val, test = df.iloc[:4225], df.iloc[4225:5634], df.iloc[5634:]
-    ok, out = _run(capsys, ex.check_split, train, val, test, labels="churn")
+    ok, out = _run(capsys, ex00.check_split, train, val, test, labels="churn")
     assert not ok and "stratify" in out
 
 
 def test_lifecycle_right(capsys):
-    assert _run(capsys, ex.check_lifecycle_order, list(ex.LIFECYCLE))[0]
+    assert _run(capsys, ex01.check_lifecycle_order, list(ex01.LIFECYCLE))[0]
 
 
 def test_lifecycle_swapped(capsys):
-    stages = list(ex.LIFECYCLE)
+    stages = list(ex01.LIFECYCLE)
     stages[3], stages[4] = stages[4], stages[3]
-    ok, out = _run(capsys, ex.check_lifecycle_order, stages)
+    ok, out = _run(capsys, ex01.check_lifecycle_order, stages)
     assert not ok and "stage 4 should not be 'evaluate'" in out
 
 
 def test_lifecycle_missing_stage(capsys):
-    ok, out = _run(capsys, ex.check_lifecycle_order, ["collect", "train"])
+    ok, out = _run(capsys, ex01.check_lifecycle_order, ["collect", "train"])
     assert not ok and "missing" in out
 
 
 def test_lifecycle_garbage_does_not_raise(capsys):
-    ok, _ = _run(capsys, ex.check_lifecycle_order, None)
+    ok, _ = _run(capsys, ex01.check_lifecycle_order, None)
     assert not ok
 
 
 def test_service_models_right(capsys):
-    assert _run(capsys, ex.check_service_models, dict(ex.SERVICE_MODELS))[0]
+    assert _run(capsys, ex01.check_service_models, dict(ex01.SERVICE_MODELS))[0]
 
 
 def test_service_models_wrong(capsys):
-    answers = {k: "SaaS" for k in ex.SERVICE_MODELS}
-    ok, out = _run(capsys, ex.check_service_models, answers)
+    answers = {k: "SaaS" for k in ex01.SERVICE_MODELS}
+    ok, out = _run(capsys, ex01.check_service_models, answers)
     assert not ok and "3 of 4" in out
 
 
 def test_drift_retrain_right(capsys):
-    assert _run(capsys, ex.check_drift_retrain, 0.84, 0.71, 0.80)[0]
+    assert _run(capsys, ex01.check_drift_retrain, 0.84, 0.71, 0.80)[0]
 
 
 @pytest.mark.parametrize("aucs, hint", [((0.84, 0.86, 0.9), "worse on drifted"), ((0.84, 0.7, 0.69), "retraining"),
                                         ((84, 70, 80), "not a ROC-AUC")])
 def test_drift_retrain_wrong(capsys, aucs, hint):
-    ok, out = _run(capsys, ex.check_drift_retrain, *aucs)
+    ok, out = _run(capsys, ex01.check_drift_retrain, *aucs)
     assert not ok and hint in out
 
 
 # notebook 02
 def test_mse_grad_right(capsys):
-    assert _run(capsys, ex.check_mse_grad, lambda y, y_hat: 2 * (y_hat - y) / y.size)[0]
+    assert _run(capsys, ex02.check_mse_grad, lambda y, y_hat: 2 * (y_hat - y) / y.size)[0]
 
 
 @pytest.mark.parametrize("func, hint", [
@@ -105,7 +106,7 @@ def test_mse_grad_right(capsys):
     (lambda y, y_hat: 1 / 0, "could not check"),
 ])
 def test_mse_grad_wrong(capsys, func, hint):
-    ok, out = _run(capsys, ex.check_mse_grad, func)
+    ok, out = _run(capsys, ex02.check_mse_grad, func)
     assert not ok and hint in out
 
 
@@ -119,18 +120,18 @@ def _limit(X):
 
 def test_max_learning_rate_right(capsys):
     X = _design()
-    assert _run(capsys, ex.check_max_learning_rate, _limit(X) * 1.01, X)[0]
+    assert _run(capsys, ex02.check_max_learning_rate, _limit(X) * 1.01, X)[0]
 
 
 @pytest.mark.parametrize("factor, hint", [(0.5, "1 / λ_max"), (3.0, "too large"), (0.1, "too small")])
 def test_max_learning_rate_wrong(capsys, factor, hint):
     X = _design()
-    ok, out = _run(capsys, ex.check_max_learning_rate, _limit(X) * factor, X)
+    ok, out = _run(capsys, ex02.check_max_learning_rate, _limit(X) * factor, X)
     assert not ok and hint in out
 
 
 def test_soft_threshold_right(capsys):
-    assert _run(capsys, ex.check_soft_threshold, lambda w, t: np.sign(w) * np.maximum(np.abs(w) - t, 0))[0]
+    assert _run(capsys, ex02.check_soft_threshold, lambda w, t: np.sign(w) * np.maximum(np.abs(w) - t, 0))[0]
 
 
 @pytest.mark.parametrize("func, hint", [
@@ -140,7 +141,7 @@ def test_soft_threshold_right(capsys):
     (lambda w, t: None, "returns None"),
 ])
 def test_soft_threshold_wrong(capsys, func, hint):
-    ok, out = _run(capsys, ex.check_soft_threshold, func)
+    ok, out = _run(capsys, ex02.check_soft_threshold, func)
     assert not ok and hint in out
 
 
@@ -151,7 +152,7 @@ def _dense_backward(X, W, b, upstream):
 
 
 def test_dense_backward_right(capsys):
-    assert _run(capsys, ex.check_dense_backward, _dense_backward)[0]
+    assert _run(capsys, ex03.check_dense_backward, _dense_backward)[0]
 
 
 @pytest.mark.parametrize("func, hint", [
@@ -163,13 +164,13 @@ def test_dense_backward_right(capsys):
     (lambda X, W, b, up: None, "returns None"),
 ])
 def test_dense_backward_wrong(capsys, func, hint):
-    ok, out = _run(capsys, ex.check_dense_backward, func)
+    ok, out = _run(capsys, ex03.check_dense_backward, func)
     assert not ok and hint in out
 
 
 # notebook 04
 def test_momentum_step_right(capsys):
-    assert _run(capsys, ex.check_momentum_step, lambda th, v, g, lr, mu: (th + mu * v - lr * g, mu * v - lr * g))[0]
+    assert _run(capsys, ex04.check_momentum_step, lambda th, v, g, lr, mu: (th + mu * v - lr * g, mu * v - lr * g))[0]
 
 
 @pytest.mark.parametrize("func, hint", [
@@ -180,5 +181,5 @@ def test_momentum_step_right(capsys):
     (lambda th, v, g, lr, mu: None, "pair"),
 ])
 def test_momentum_step_wrong(capsys, func, hint):
-    ok, out = _run(capsys, ex.check_momentum_step, func)
+    ok, out = _run(capsys, ex04.check_momentum_step, func)
     assert not ok and hint in out

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from aiaas_lib import exercises as ex
+from aiaas_lib.exercises import nb05_keras_tabular as ex
 from _feedback import run_check as _run
 
 Y = np.array([0, 0, 0, 0, 1, 1, 0, 1, 0, 0])

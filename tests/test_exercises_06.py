@@ -1,7 +1,8 @@
 """Notebook 06's exercise checks: the right answer passes, each typical wrong answer gets its hint."""
 import pytest
 
-from aiaas_lib import exercises as ex, training
+from aiaas_lib import training
+from aiaas_lib.exercises import nb06_training_on_a_gpu as ex
 from _feedback import run_check as _run
 
 

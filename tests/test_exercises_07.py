@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from aiaas_lib import exercises as ex
+from aiaas_lib.exercises import nb07_computer_vision as ex
 from aiaas_lib import vision
 from _feedback import run_check as _run
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from aiaas_lib import exercises as ex
+from aiaas_lib.exercises import nb08_nlp as ex
 from aiaas_lib.numpy_nn.activations import softmax
 from _feedback import run_check as _run
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from aiaas_lib import exercises as ex
+from aiaas_lib.exercises import nb09_explaining_with_shap as ex
 from aiaas_lib.explain.shapley import shapley_from_values
 from _feedback import run_check as _run
 

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from aiaas_lib import exercises as ex
+from aiaas_lib.exercises import nb11_packaging_models as ex
 from _feedback import run_check as _run
 
 

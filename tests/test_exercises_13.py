@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 
-from aiaas_lib import exercises as ex
+from aiaas_lib.exercises import nb13_language_model_service as ex
 from aiaas_lib.generation import apply_penalties, top_p_mask
 from _feedback import run_check as _run
 
-LOGITS, COUNTS = np.array(ex.LOGITS_13), np.array(ex.COUNTS_13)
-FP, PP = ex.PENALTIES_13["frequency_penalty"], ex.PENALTIES_13["presence_penalty"]
+LOGITS, COUNTS = np.array(ex.LOGITS), np.array(ex.COUNTS)
+FP, PP = ex.PENALTIES["frequency_penalty"], ex.PENALTIES["presence_penalty"]
 BODY = {"model": "tiny-gpt", "messages": [{"role": "user", "content": "Define CYNIC."}], "max_tokens": 40,
         "temperature": 0.7, "stream": True}
 
@@ -43,7 +43,7 @@ def test_top_p_set_right_as_ids(capsys):
 
 
 def test_top_p_set_right_as_the_library_mask(capsys):
-    assert _run(capsys, ex.check_top_p_set, top_p_mask(np.array(ex.PROBS_13), ex.TOP_P_13))[0]
+    assert _run(capsys, ex.check_top_p_set, top_p_mask(np.array(ex.PROBS), ex.TOP_P))[0]
 
 
 @pytest.mark.parametrize("answer, hint", [

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from aiaas_lib import exercises as ex
+from aiaas_lib.exercises import nb14_monitoring_and_updating as ex
 from aiaas_lib.monitoring import alert_level
 from _feedback import run_check as _run
 
-E, A = np.array(ex.SHARES_14["expected"]), np.array(ex.SHARES_14["actual"])
+E, A = np.array(ex.SHARES["expected"]), np.array(ex.SHARES["actual"])
 RIGHT_LEVELS = {"tenure": "alert", "monthly_charges": "warn", "contract": "warn", "gender": "ok", "prediction": "alert"}
 
 
@@ -38,7 +38,7 @@ def test_psi_value_none(capsys):
 
 
 def test_alert_levels_right(capsys):
-    assert {k: alert_level(v) for k, v in ex.PSI_VALUES_14.items()} == RIGHT_LEVELS
+    assert {k: alert_level(v) for k, v in ex.PSI_VALUES.items()} == RIGHT_LEVELS
     assert _run(capsys, ex.check_alert_levels, dict(RIGHT_LEVELS))[0]
 
 

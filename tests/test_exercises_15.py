@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
-from aiaas_lib import exercises as ex
+from aiaas_lib.exercises import nb15_compression as ex
 from aiaas_lib.compression import kd_loss, magnitude_mask, symmetric_scale
 from _feedback import run_check as _run
 
-W = np.array(ex.WEIGHTS_15)
-T = np.array(ex.TENSOR_15)
+W = np.array(ex.WEIGHTS)
+T = np.array(ex.TENSOR)
 
 
 def test_weight_scales_right(capsys):
@@ -28,7 +28,7 @@ def test_weight_scales_wrong(capsys, answer, hint):
 
 
 def test_pruned_tensor_right(capsys):
-    assert _run(capsys, ex.check_pruned_tensor, T * magnitude_mask(T, ex.SPARSITY_15))[0]
+    assert _run(capsys, ex.check_pruned_tensor, T * magnitude_mask(T, ex.SPARSITY))[0]
 
 
 @pytest.mark.parametrize("answer, hint", [
@@ -45,7 +45,7 @@ def test_pruned_tensor_wrong(capsys, answer, hint):
 
 
 def _kd(**change):
-    k = {**ex.KD_15, **change}
+    k = {**ex.KD, **change}
     return float(kd_loss([k["label"]], [k["student"]], [k["teacher"]], k["temperature"], k["alpha"]))
 
 
@@ -54,7 +54,7 @@ def test_kd_loss_value_right(capsys):
 
 
 def test_kd_loss_value_wrong(capsys):
-    k = ex.KD_15
+    k = ex.KD
     assert "alpha weights the label loss" in _run(capsys, ex.check_kd_loss_value, _kd(alpha=1 - k["alpha"]))[1]
     # no T^2: the KL part divided by T^2 (alpha*CE is the value at alpha=1 times alpha)
     ce = _kd(alpha=1.0)
@@ -66,7 +66,7 @@ def test_kd_loss_value_wrong(capsys):
 def test_kd_loss_value_reversed_kl(capsys):
     from aiaas_lib.compression import soft_targets
 
-    k = ex.KD_15
+    k = ex.KD
     ps, pt = soft_targets(k["student"], k["temperature"]), soft_targets(k["teacher"], k["temperature"])
     ce = _kd(alpha=1.0)
     wrong = k["alpha"] * ce + (1 - k["alpha"]) * k["temperature"] ** 2 * np.sum(ps * np.log(ps / pt))

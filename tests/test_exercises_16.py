@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
-from aiaas_lib import exercises as ex
+from aiaas_lib.exercises import nb16_privacy_and_security as ex
 from _feedback import run_check as _run
 
-W, N = np.array(ex.FEDAVG_16["weights"]), np.array(ex.FEDAVG_16["sizes"], dtype=float)
-G, C = np.array(ex.CLIP_16["gradient"]), ex.CLIP_16["clip_norm"]
-X, GX, EPS = np.array(ex.FGSM_16["x"]), np.array(ex.FGSM_16["gradient"]), ex.FGSM_16["eps"]
+W, N = np.array(ex.FEDAVG["weights"]), np.array(ex.FEDAVG["sizes"], dtype=float)
+G, C = np.array(ex.CLIP["gradient"]), ex.CLIP["clip_norm"]
+X, GX, EPS = np.array(ex.FGSM["x"]), np.array(ex.FGSM["gradient"]), ex.FGSM["eps"]
 
 
 def test_fedavg_right(capsys):
