@@ -1,4 +1,5 @@
 """Exercise checks of notebook 00 (setup)."""
+import numpy as np
 import pytest
 
 from aiaas_lib import data
@@ -49,3 +50,55 @@ def test_split_unstratified_hint(capsys):
     train, val, test = df.iloc[:4225], df.iloc[4225:5634], df.iloc[5634:]
     ok, out = _run(capsys, ex.check_split, train, val, test, labels="churn")
     assert not ok and "stratify" in out
+
+
+def _stratified(labels, test_size, seed):
+    rng, train, test = np.random.default_rng(seed), [], []
+    for c in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        k = round(test_size * len(idx))
+        test.append(idx[:k])
+        train.append(idx[k:])
+    return np.concatenate(train), np.concatenate(test)
+
+
+def _random_split(labels, test_size, seed):  # the typical mistake: shuffled but not stratified
+    order = np.random.default_rng(seed).permutation(len(labels))
+    k = round(test_size * len(labels))
+    return order[k:], order[:k]
+
+
+def _unshuffled(labels, test_size, seed):  # stratified, but each class's first rows go to test
+    train, test = [], []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        k = round(test_size * len(idx))
+        test.append(idx[:k])
+        train.append(idx[k:])
+    return np.concatenate(train), np.concatenate(test)
+
+
+def _global_rng(labels, test_size, seed):  # ignores the seed, draws from global state
+    return _stratified(labels, test_size, np.random.randint(1 << 30))
+
+
+def test_stratified_split_right(capsys):
+    assert _run(capsys, ex.check_stratified_split, _stratified)[0]
+
+
+@pytest.mark.parametrize("func, hint", [
+    (_random_split, "split each class separately"),
+    (_unshuffled, "shuffle each class"),
+    (lambda y, t, s: _stratified(y, t, s)[::-1], "swapped"),
+    (lambda y, t, s: (np.arange(len(y)), _stratified(y, t, s)[1]), "both train and test"),
+    (lambda y, t, s: (_stratified(y, t, s)[0][1:], _stratified(y, t, s)[1]), "exactly once"),
+    (lambda y, t, s: tuple(np.isin(np.arange(len(y)), p) for p in _stratified(y, t, s)), "boolean masks"),
+    (lambda y, t, s: _stratified(y, t, 0), "ignores its seed"),
+    (_global_rng, "same seed gave a different split"),
+    (lambda y, t, s: _stratified(y, t, s)[0], "two index arrays"),
+    (lambda y, t, s: None, "returns None"),
+    (lambda y, t, s: 1 / 0, "could not check"),
+])
+def test_stratified_split_wrong_gives_hint(capsys, func, hint):
+    ok, out = _run(capsys, ex.check_stratified_split, func)
+    assert not ok and hint in out

@@ -8,39 +8,66 @@ import numpy as np
 from aiaas_lib.exercises.feedback import exercise
 
 
-def _rng_pair(shape=(6, 2), seed=0):
-    """A reproducible (y, y_hat) pair for gradient exercises."""
-    rng = np.random.default_rng(seed)
-    return rng.normal(size=shape), rng.normal(size=shape)
+def _softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Row-wise softmax with the max subtracted first."""
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _ce_cases():
+    """Fresh (labels, logits) pairs: small and large batches, and one row of logits of size 1e4."""
+    rng = np.random.default_rng(11)
+    cases = []
+    for n, k, scale in ((5, 3, 1.0), (8, 4, 3.0), (6, 5, 1.0)):
+        cases.append((rng.integers(0, k, size=n), rng.normal(size=(n, k)) * scale))
+    big = rng.normal(size=(4, 3))
+    big[-1] *= 1e4
+    cases.append((rng.integers(0, 3, size=4), big))
+    return cases
 
 
 @exercise
-def check_mse_grad(func: Callable) -> tuple[bool, str]:
-    """Exercise 02.1: ``func(y, y_hat)`` returns the gradient of the mean squared error w.r.t. ``y_hat``.
+def check_softmax_ce_grad(func: Callable) -> tuple[bool, str]:
+    """Exercise 02.1: ``func(labels, logits)`` returns the gradient of the mean softmax cross-entropy with
+    respect to the logits, ``(softmax(logits) - onehot(labels)) / n``, for integer ``labels`` of shape ``(n,)``
+    and ``logits`` of shape ``(n, k)``.
 
     Examples
     --------
-    >>> check_mse_grad(lambda y, y_hat: 2 * (y_hat - y) / y.size)
-    ✓ your MSE gradient matches 2 (y_hat - y) / n on 3 shapes
+    >>> def grad(labels, logits):
+    ...     e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    ...     p = e / e.sum(axis=1, keepdims=True)
+    ...     p[np.arange(len(labels)), labels] -= 1
+    ...     return p / len(labels)
+    >>> check_softmax_ce_grad(grad)
+    ✓ (softmax - onehot) / n on 4 fresh batches, finite for logits of size 1e4
     True
     """
-    from aiaas_lib.numpy_nn import mse_grad
-
-    for shape in ((6, 1), (6, 2), (1, 3)):
-        y, y_hat = _rng_pair(shape)
-        result = func(y, y_hat)
+    for labels, logits in _ce_cases():
+        n, k = logits.shape
+        with np.errstate(all="ignore"):
+            result = func(labels.copy(), logits.copy())
         if result is None:
             return False, "your function returns None: replace `return None` with the gradient"
-        got, want = np.asarray(result, dtype=float), mse_grad(y, y_hat)
+        got = np.asarray(result, dtype=float)
+        onehot = np.eye(k)[labels]
+        want = (_softmax(logits) - onehot) / n
         if got.shape != want.shape:
-            return False, f"for inputs of shape {shape} your gradient has shape {got.shape}; it must match y_hat"
-        if np.allclose(got, want * y.size / 2) and y.size > 2:
-            return False, "off by a factor 2/n: the mean divides by n, and d(u²)/du = 2u"
+            return False, f"for logits of shape {logits.shape} your gradient has shape {got.shape}; it must match the logits"
+        if not np.all(np.isfinite(got)):
+            return False, ("your gradient has inf or nan for logits of size 1e4: subtract each row's max before np.exp "
+                           "(it changes nothing mathematically)")
+        if np.allclose(got, want * n):
+            return False, "off by a factor n: the loss is the *mean* over the batch, so divide by n = len(labels)"
         if np.allclose(got, -want):
-            return False, "the sign is flipped: the derivative of (y_hat - y)² w.r.t. y_hat is +2 (y_hat - y)"
+            return False, "the sign is flipped: it is prediction minus target, softmax(z) - onehot(y)"
+        if np.allclose(got, _softmax(logits) / n) or np.allclose(got, _softmax(logits)):
+            return False, "you return the softmax alone: subtract 1 at each row's true class (the one-hot target)"
+        if np.allclose(got, (_softmax(logits, axis=0) - onehot) / n):
+            return False, "the softmax runs over the batch (axis 0); each row's classes must sum to 1: use axis=1"
         if not np.allclose(got, want, rtol=1e-9, atol=1e-12):
-            return False, f"for shape {shape} the gradient differs from 2 (y_hat - y) / n (check the factor and sign)"
-    return True, "your MSE gradient matches 2 (y_hat - y) / n on 3 shapes"
+            return False, f"for logits of shape {logits.shape} the gradient differs from (softmax(z) - onehot(y)) / n"
+    return True, "(softmax - onehot) / n on 4 fresh batches, finite for logits of size 1e4"
 
 
 @exercise
@@ -58,26 +85,69 @@ def check_max_learning_rate(lr: float, X) -> tuple[bool, str]:
     return False, f"{lr:.4g} is {'too large' if lr > limit else 'too small'}; find λ_max of the Hessian (2/n) XᵀX"
 
 
+def _soft(w: np.ndarray, t: float) -> np.ndarray:
+    """Soft-thresholding sign(w)·max(|w| - t, 0)."""
+    return np.sign(w) * np.maximum(np.abs(w) - t, 0.0)
+
+
+def _ista_case(seed: int):
+    """A fresh small regression (X, y) with weights w near zero, intercept b, and (lam, lr)."""
+    rng = np.random.default_rng(seed)
+    n, d = 30, 6
+    X, y = rng.normal(size=(n, d)), rng.normal(size=(n, 1)) + 2.0
+    w, b = rng.normal(size=(d, 1)) * 0.3, np.array([0.5])
+    return X, y, w, b, 2.0, 0.05
+
+
 @exercise
-def check_soft_threshold(func: Callable) -> tuple[bool, str]:
-    """Exercise 02.3: ``func(w, t)`` is the soft-thresholding operator ``sign(w) · max(|w| - t, 0)``.
+def check_ista_step(func: Callable) -> tuple[bool, str]:
+    """Exercise 02.3: ``func(X, y, w, b, lam, lr)`` takes one proximal-gradient (ISTA) step for
+    ``MSE(Xw + b, y) + lam·|w|₁`` and returns ``(w, b)``: a gradient step of the MSE for both, then
+    soft-thresholding of ``w`` only, with threshold ``lr·lam`` (the intercept is not penalised).
 
     Examples
     --------
-    >>> check_soft_threshold(lambda w, t: np.sign(w) * np.maximum(np.abs(w) - t, 0))
-    ✓ soft-thresholding right: small weights become exactly 0, the others shrink by t
+    >>> def step(X, y, w, b, lam, lr):
+    ...     d = 2 * (X @ w + b - y) / len(y)
+    ...     w, b = w - lr * X.T @ d, b - lr * d.sum(axis=0)
+    ...     return np.sign(w) * np.maximum(np.abs(w) - lr * lam, 0), b
+    >>> check_ista_step(step)
+    ✓ one ISTA step right on 3 fresh problems: small weights set to exactly 0, the intercept left unpenalised
     True
     """
-    w = np.array([-2.0, -0.3, 0.0, 0.1, 0.5, 3.0])
-    want = np.sign(w) * np.maximum(np.abs(w) - 0.4, 0.0)
-    result = func(w.copy(), 0.4)
-    if result is None:
-        return False, "your function returns None: replace `return None` with the soft-thresholded weights"
-    got = np.asarray(result, dtype=float)
-    if got.shape != w.shape:
-        return False, f"the result has shape {got.shape}; it must have the shape of w {w.shape}"
-    if np.allclose(got, np.where(np.abs(w) > 0.4, w, 0.0)):
-        return False, "that is hard thresholding: the surviving weights must also shrink by t"
-    if not np.allclose(got, want):
-        return False, f"soft_threshold({w.tolist()}, 0.4) should be {want.round(2).tolist()}, got {got.round(2).tolist()}"
-    return True, "soft-thresholding right: small weights become exactly 0, the others shrink by t"
+    for seed in (5, 6, 7):
+        X, y, w, b, lam, lr = _ista_case(seed)
+        result = func(X.copy(), y.copy(), w.copy(), b.copy(), lam, lr)
+        if result is None:
+            return False, "your function returns None: return the pair (w, b) after the step"
+        if len(result) != 2:
+            return False, f"return two arrays (w, b); got {len(result)} items"
+        got_w, got_b = (np.asarray(r, dtype=float) for r in result)
+        d = 2 * (X @ w + b - y) / len(y)
+        w_half, b_new = w - lr * X.T @ d, b - lr * d.sum(axis=0)
+        want_w = _soft(w_half, lr * lam)
+        if got_w.shape != w.shape:
+            return False, f"w has shape {got_w.shape}; it must keep the shape of w {w.shape}"
+        if got_b.size != 1:
+            return False, f"b has {got_b.size} values; the intercept is one number (shape {b.shape})"
+        got_b = got_b.reshape(b.shape)
+        if np.allclose(got_w, np.where(np.abs(w_half) > lr * lam, w_half, 0.0)):
+            return False, "that is hard thresholding: the surviving weights must also shrink by lr·lam"
+        if np.allclose(got_w, _soft(w_half, lam)):
+            return False, "the threshold is lr·lam, not lam: the penalty's step is as long as the gradient's"
+        if np.allclose(got_w, w - lr * (X.T @ d + lam * np.sign(w))):
+            return False, ("that is a subgradient step: it never lands on exactly 0. Take the MSE gradient step, "
+                           "then soft-threshold")
+        w_soft = _soft(w, lr * lam)  # thresholding first, then the gradient step (at either point)
+        reversed_order = (w_soft - lr * X.T @ (2 * (X @ w_soft + b - y) / len(y)), w_soft - lr * X.T @ d)
+        if any(np.allclose(got_w, r) for r in reversed_order):
+            return False, "the order is reversed: first the gradient step of the MSE, then soft-thresholding"
+        if not np.allclose(got_w, want_w):
+            return False, "w is off: gradient step w - lr·Xᵀ(2(Xw + b - y)/n), then sign(w)·max(|w| - lr·lam, 0)"
+        if np.allclose(got_b, _soft(b_new, lr * lam)) and not np.allclose(b_new, _soft(b_new, lr * lam)):
+            return False, "you soft-thresholded the intercept too: L1 penalises the weights w, not b"
+        if np.allclose(got_b, b):
+            return False, "b did not move: it takes the plain gradient step b - lr·Σ(2(Xw + b - y)/n)"
+        if not np.allclose(got_b, b_new):
+            return False, "w is right but b is off: b - lr·Σᵢ 2(ŷᵢ - yᵢ)/n, no penalty"
+    return True, "one ISTA step right on 3 fresh problems: small weights set to exactly 0, the intercept left unpenalised"
