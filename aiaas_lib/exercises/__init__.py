@@ -1,7 +1,7 @@
 """Feedback for the notebooks' exercises (notebooks 00-17): one module per notebook, in course order.
 
 A notebook imports its checkers from its own module, e.g.
-``from aiaas_lib.exercises.nb04_optimizers import check_momentum_step``. Every ``check_*`` function is
+``from aiaas_lib.exercises.nb04_optimizers import check_nesterov_step``. Every ``check_*`` function is
 wrapped by :func:`aiaas_lib.exercises.feedback.exercise`: it prints one clear line (``✓`` and what was
 right, or ``✗`` and a hint), returns True or False and never raises on a wrong answer. Worked solutions
 are in ``notebooks/solutions/`` (CI runs them).
