@@ -27,14 +27,32 @@ def test_lifecycle_garbage_does_not_raise(capsys):
     assert not ok
 
 
+def test_scenarios_are_questions_only():
+    assert all(isinstance(s, str) for s in ex.SCENARIOS) and len(ex.SCENARIOS) == 4
+    assert not hasattr(ex, "SERVICE_MODELS")
+
+
 def test_service_models_right(capsys):
-    assert _run(capsys, ex.check_service_models, dict(ex.SERVICE_MODELS))[0]
+    assert _run(capsys, ex.check_service_models, ["IaaS", "PaaS", "SaaS", "AIaaS"])[0]
+    assert _run(capsys, ex.check_service_models, dict(zip(ex.SCENARIOS, ["iaas", "PaaS", "SaaS", "AIaaS "])))[0]
 
 
 def test_service_models_wrong(capsys):
-    answers = {k: "SaaS" for k in ex.SERVICE_MODELS}
-    ok, out = _run(capsys, ex.check_service_models, answers)
+    ok, out = _run(capsys, ex.check_service_models, ["SaaS"] * 4)
     assert not ok and "3 of 4" in out
+
+
+def test_service_models_unfilled_or_unknown(capsys):
+    ok, out = _run(capsys, ex.check_service_models, [None] * 4)
+    assert not ok and "answer with 'IaaS'" in out
+    ok, out = _run(capsys, ex.check_service_models, ["IaaS", "PaaS"])
+    assert not ok and "one answer per scenario" in out
+
+
+@pytest.mark.parametrize("garbage", [3, "IaaS", {1: 2}])
+def test_service_models_garbage_does_not_raise(capsys, garbage):
+    ok, _ = _run(capsys, ex.check_service_models, garbage)
+    assert not ok
 
 
 def _ranks(scores, ties):
@@ -42,29 +60,54 @@ def _ranks(scores, ties):
     return rankdata(scores, method=ties)
 
 
-def _rank_auc(y, scores, ties="average", positive=1, first_rank=1, subtract=True):
+def _rank_auc(y, scores, ties="average", positive=1, first_rank=1, subtract=True, divide_by_n=False):
     ranks = _ranks(scores, ties) - 1 + first_rank
     n_pos, n_neg = np.sum(y == positive), np.sum(y != positive)
     rank_sum = ranks[y == positive].sum() - (n_pos * (n_pos + 1) / 2 if subtract else 0)
-    return rank_sum / (n_pos * n_neg)
+    return rank_sum / (n_pos * (len(y) if divide_by_n else n_neg))
+
+
+def _argsort_auc(y, scores):
+    """The typical mistake: argsort().argsort() + 1 gives tied scores distinct ranks."""
+    ranks = np.asarray(scores).argsort().argsort() + 1
+    n_pos, n_neg = np.sum(y == 1), np.sum(y == 0)
+    return (ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
 def test_roc_auc_by_rank_right(capsys):
-    assert _run(capsys, ex.check_roc_auc_by_rank, _rank_auc)[0]
+    ok, out = _run(capsys, ex.check_roc_auc_by_rank, _rank_auc)
+    assert ok and "200,000 rows" in out
 
 
-def test_roc_auc_pairwise_is_right_too(capsys):
+def test_roc_auc_pairwise_is_caught_by_the_scaling_run(capsys):
     def pairwise(y, s):
         pos, neg = s[y == 1][:, None], s[y == 0][None, :]
         return np.mean((pos > neg) + 0.5 * (pos == neg))
-    assert _run(capsys, ex.check_roc_auc_by_rank, pairwise)[0]
+    ok, out = _run(capsys, ex.check_roc_auc_by_rank, pairwise)
+    assert not ok and "n_pos x n_neg matrix" in out and "sort once" in out
+
+
+def test_roc_auc_memory_error_gets_the_scaling_hint(capsys):
+    def runs_out(y, s):
+        if len(y) > 1_000:
+            raise MemoryError
+        return _rank_auc(y, s)
+    ok, out = _run(capsys, ex.check_roc_auc_by_rank, runs_out)
+    assert not ok and "ran out of memory" in out
+
+
+def test_roc_auc_wrong_only_when_large_says_so(capsys):
+    ok, out = _run(capsys, ex.check_roc_auc_by_rank, lambda y, s: _rank_auc(y, s) if len(y) < 1_000 else 0.5)
+    assert not ok and "right on small inputs" in out
 
 
 @pytest.mark.parametrize("wrong, hint", [
     (lambda y, s: _rank_auc(y, s, ties="ordinal"), "average rank"),
+    (_argsort_auc, "right without ties, wrong with them"),
     (lambda y, s: _rank_auc(y, s, positive=0), "1 - AUC"),
     (lambda y, s: _rank_auc(y, s, first_rank=0), "ranks start at 1"),
     (lambda y, s: _rank_auc(y, s, subtract=False), "subtract n_pos"),
+    (lambda y, s: _rank_auc(y, s, divide_by_n=True), "not by n_pos * n"),
     (lambda y, s: 0.5, "roc_auc_score gives"),
     (lambda y, s: None, "returns None"),
 ])
@@ -83,4 +126,5 @@ def test_roc_auc_by_rank_inputs_are_fresh():
     rng = np.random.default_rng()
     first, second = ex._auc_cases(rng), ex._auc_cases(rng)
     assert not np.array_equal(first[0][1], second[0][1])
+    assert len(np.unique(first[0][1])) == len(first[0][1])  # the first case has no ties
     assert all(len(np.unique(s)) < len(s) / 2 for _, s in first[1:])  # the tied cases really tie
