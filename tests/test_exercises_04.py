@@ -76,6 +76,31 @@ class _SqrtOfMaxOfM(_AMSGrad):
         p -= self.lr * (m / c1) / (np.sqrt(v_max / c2) + self.eps)
 
 
+class _RebindsVMax(_AMSGrad):
+    """The classic bug: rebinding the loop's name, so the stored v_max stays 0 (and max(0, v) = v: plain Adam)."""
+
+    def update(self, p, m, v, v_max, c1, c2):
+        v_max = np.maximum(v_max, v)
+        p -= self.lr * (m / c1) / (np.sqrt(v_max / c2) + self.eps)
+
+
+class _RebindsVMaxAttributes:
+    """The same bug with state in attributes, as in the notebook's Adam."""
+
+    def __init__(self, lr, beta_1=0.9, beta_2=0.999, eps=1e-7):
+        self.lr, self.beta_1, self.beta_2, self.eps, self.t, self.m = lr, beta_1, beta_2, eps, 0, None
+
+    def step(self, params, grads):
+        if self.m is None:
+            self.m, self.v, self.v_max = ([np.zeros_like(p) for p in params] for _ in range(3))
+        self.t += 1
+        for p, g, m, v, v_max in zip(params, grads, self.m, self.v, self.v_max):
+            m[:] = self.beta_1 * m + (1 - self.beta_1) * g
+            v[:] = self.beta_2 * v + (1 - self.beta_2) * g ** 2
+            v_max = np.maximum(v_max, v)
+            p -= self.lr * (m / (1 - self.beta_1 ** self.t)) / (np.sqrt(v_max / (1 - self.beta_2 ** self.t)) + self.eps)
+
+
 class _NaN(_AMSGrad):
     def update(self, p, m, v, v_max, c1, c2):
         p[...] = np.nan
@@ -108,6 +133,8 @@ def test_amsgrad_right(capsys, cls):
 
 @pytest.mark.parametrize("cls, hint", [
     (_PlainAdam, "plain Adam"),
+    (_RebindsVMax, "self.state[0][2]) is still all zeros"),
+    (_RebindsVMaxAttributes, "v_max[:] = np.maximum(v_max, v)"),
     (_MaxOfM, "not of m"),
     (_SqrtOfMaxOfM, "not of m"),
     (_NaN, "NaN"),

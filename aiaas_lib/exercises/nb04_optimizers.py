@@ -63,16 +63,16 @@ def _nesterov_variant(theta, grads, lr, mu, kind):
 
 @exercise
 def check_nesterov_step(func: Callable) -> tuple[bool, str]:
-    """Exercise 04.1: ``func(theta, velocity, grad, lr, momentum)`` returns the new ``(theta, velocity)`` of
-    SGD with Nesterov momentum as Keras writes it: ``v ← μ v − lr g``, then ``θ ← θ + μ v − lr g`` with the
-    *new* ``v``. Run for 10 steps on fresh random gradients against ``keras.optimizers.SGD(lr, momentum=μ,
+    """Exercise 04.1: ``func(phi, velocity, grad, lr, momentum)`` returns the new ``(phi, velocity)`` of
+    SGD with Nesterov momentum as Keras writes it, on the look-ahead point ``φ = θ + μ v`` that it stores as
+    the parameters: ``v ← μ v − lr g``, then ``φ ← φ + μ v − lr g`` with the *new* ``v``. Run for 10 steps on fresh random gradients against ``keras.optimizers.SGD(lr, momentum=μ,
     nesterov=True)``; right when the parameters stay within 1e-6 of Keras'.
 
     Examples
     --------
-    >>> def nesterov(theta, velocity, grad, lr, momentum):
+    >>> def nesterov(phi, velocity, grad, lr, momentum):
     ...     velocity = momentum * velocity - lr * grad
-    ...     return theta + momentum * velocity - lr * grad, velocity
+    ...     return phi + momentum * velocity - lr * grad, velocity
     >>> check_nesterov_step(nesterov)
     ✓ Nesterov step right: it follows keras.optimizers.SGD(nesterov=True) for 10 steps (within 1e-06)
     True
@@ -85,10 +85,10 @@ def check_nesterov_step(func: Callable) -> tuple[bool, str]:
     for g in grads:
         result = func(theta.copy(), v.copy(), g.copy(), lr, mu)
         if result is None or not isinstance(result, (tuple, list)) or len(result) != 2:
-            return False, "return the pair (new_theta, new_velocity)"
+            return False, "return the pair (new_phi, new_velocity)"
         theta, v = (np.asarray(r, dtype=float) for r in result)
         if theta.shape != theta0.shape or v.shape != theta0.shape:
-            return False, f"new_theta and new_velocity must have theta's shape {theta0.shape}, got {theta.shape} and {v.shape}"
+            return False, f"new_phi and new_velocity must have phi's shape {theta0.shape}, got {theta.shape} and {v.shape}"
         ours.append([theta])
     keras = _keras()
     want = _keras_trajectory(keras.optimizers.SGD(lr, momentum=mu, nesterov=True), [theta0], [[g] for g in grads])
@@ -97,12 +97,12 @@ def check_nesterov_step(func: Callable) -> tuple[bool, str]:
         return True, (f"Nesterov step right: it follows keras.optimizers.SGD(nesterov=True) for {num_steps} steps "
                       f"(within {_NESTEROV_TOL:.0e})")
     if _gap(ours, _nesterov_variant(theta0, grads, lr, mu, "old velocity")) < _NESTEROV_TOL:
-        return False, ("that is plain momentum: with the old velocity, θ + μ·v − lr·g is just θ + v_new. Update v "
-                       "first (v = μ·v − lr·g), then look ahead with the new v: θ + μ·v − lr·g")
+        return False, ("that is plain momentum: with the old velocity, φ + μ·v − lr·g is just φ + v_new. Update v "
+                       "first (v = μ·v − lr·g), then look ahead with the new v: φ + μ·v − lr·g")
     if _gap(ours, _nesterov_variant(theta0, grads, lr, mu, "no gradient step")) < _NESTEROV_TOL:
         return False, "the look-ahead step is μ·v − lr·g: you left out the − lr·g"
-    return False, (f"after {num_steps} steps θ is {gap:.2g} away from Keras': the velocity is v = μ·v − lr·g, "
-                   "then θ moves by μ·v − lr·g (mind the signs)")
+    return False, (f"after {num_steps} steps φ is {gap:.2g} away from Keras': the velocity is v = μ·v − lr·g, "
+                   "then φ moves by μ·v − lr·g (mind the signs)")
 
 
 def _amsgrad_variant(start, grads, lr, b1, b2, eps, kind):
@@ -134,6 +134,28 @@ def _amsgrad_variant(start, grads, lr, b1, b2, eps, kind):
             p -= lr * numerator / denominator
         out.append([p.copy() for p in params])
     return out
+
+
+def _zero_arrays(obj, shapes, where="self", depth=0) -> str:
+    """Where in the optimizer's attributes an all-zero array of a parameter's shape is kept ("" if nowhere):
+    after steps on random gradients m and v are never all zero, a v_max that was never stored back is."""
+    if isinstance(obj, np.ndarray):
+        return where if obj.shape in shapes and obj.size and not np.any(obj) else ""
+    if depth > 3:
+        return ""
+    if depth == 0:
+        items = [(f"self.{k}", v) for k, v in vars(obj).items()] if hasattr(obj, "__dict__") else []
+    elif isinstance(obj, dict):
+        items = [(f"{where}[{k!r}]", v) for k, v in obj.items()]
+    elif isinstance(obj, (list, tuple)):
+        items = [(f"{where}[{i}]", v) for i, v in enumerate(obj)]
+    else:
+        return ""
+    for name, value in items:
+        found = _zero_arrays(value, shapes, name, depth + 1)
+        if found:
+            return found
+    return ""
 
 
 @exercise
@@ -190,7 +212,14 @@ def check_amsgrad(cls: type) -> tuple[bool, str]:
         return _gap(ours, _amsgrad_variant(start, grads, lr, 0.9, 0.999, 1e-7, kind)) < _AMSGRAD_TOL
 
     if close_to("adam"):
-        return False, "that is plain Adam: keep v_max = max(v_max, v) across steps and divide by its square root"
+        stuck = _zero_arrays(opt, [p.shape for p in start])
+        if stuck:
+            return False, (f"that is plain Adam, and your stored v_max ({stuck}) is still all zeros after {num_steps} "
+                           "steps: `v_max = np.maximum(v_max, v)` inside the loop makes a new local array and leaves "
+                           "the stored one at 0 (and max(0, v) is just v). Update it in place, "
+                           "`v_max[:] = np.maximum(v_max, v)`, or store it back: `self.v_max[i] = ...`")
+        return False, ("that is plain Adam: keep v_max = max(v_max, v) from step to step (stored in the optimizer, "
+                       "updated in place) and use it where Adam uses v")
     if close_to("max of m") or close_to("max of m under the root"):
         return False, "take the running max of v (the squared gradients), not of m"
     if close_to("no bias correction"):
