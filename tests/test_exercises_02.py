@@ -40,24 +40,39 @@ def test_softmax_ce_grad_wrong(capsys, func, hint):
     assert not ok and hint in out
 
 
-def _design():
-    return np.random.default_rng(0).normal(size=(40, 3))
+def _hessian(X):
+    return 2 / len(X) * X.T @ X
 
 
-def _limit(X):
-    return 2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max()
+def _power_lr(X, iterations=300):
+    H = _hessian(X)
+    v = np.random.default_rng(0).normal(size=(X.shape[1], 1))
+    for _ in range(iterations):
+        v = H @ v / np.linalg.norm(H @ v)
+    return 2 / (v.T @ H @ v).item()
 
 
-def test_max_learning_rate_right(capsys):
-    X = _design()
-    assert _run(capsys, ex.check_max_learning_rate, _limit(X) * 1.01, X)[0]
+def test_max_stable_lr_right(capsys):
+    assert _run(capsys, ex.check_max_stable_lr, _power_lr)[0]
+    assert _run(capsys, ex.check_max_stable_lr, lambda X: 2 / np.linalg.eigvalsh(_hessian(X)).max())[0]
 
 
-@pytest.mark.parametrize("factor, hint", [(0.5, "1 / λ_max"), (3.0, "too large"), (0.1, "too small")])
-def test_max_learning_rate_wrong(capsys, factor, hint):
-    X = _design()
-    ok, out = _run(capsys, ex.check_max_learning_rate, _limit(X) * factor, X)
-    assert not ok and hint in out
+@pytest.mark.parametrize("func, hint", [
+    (lambda X: 1 / np.linalg.eigvalsh(_hessian(X)).max(), "1 / λ_max"),
+    (lambda X: 2 / np.linalg.eigvalsh(X.T @ X).max(), "(2/n)·XᵀX"),
+    (lambda X: 2 / np.linalg.eigvalsh(X.T @ X / len(X)).max(), "forgot the 2"),
+    (lambda X: 2 / np.linalg.eigvalsh(_hessian(X)).min(), "smallest eigenvalue"),
+    (lambda X: 2 / (2 / len(X) * np.linalg.svd(X, compute_uv=False).max()), "square it"),
+    (lambda X: _power_lr(X, iterations=1), "more power iterations"),
+    (lambda X: 0.001, "the limit 2 / λ_max is"),
+    (lambda X: -1.0, "positive number"),
+    (lambda X: np.ones(3), "one number"),
+    (lambda X: None, "returns None"),
+    (lambda X: 1 / 0, "could not check"),
+])
+def test_max_stable_lr_wrong(capsys, func, hint):
+    ok, out = _run(capsys, ex.check_max_stable_lr, func)
+    assert not ok and hint in out, out
 
 
 def _soft(w, t):

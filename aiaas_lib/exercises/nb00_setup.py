@@ -37,7 +37,17 @@ def check_split(train, val, test, labels=None, n_total: int = 7043, val_size: fl
     """Exercise 00.2: a 60/20/20 split of the churn table that keeps the churn rate in every part.
 
     ``train``, ``val`` and ``test`` are the three DataFrames; ``labels`` the name of the label column
-    (``"churn"``) when the split should be stratified.
+    (``"churn"``) when the split should be stratified: then every part must hold within ±2 of
+    ``churn rate × part size`` churners (a stratified split always does; a plain random one almost never).
+
+    Examples
+    --------
+    >>> from aiaas_lib.data import load_churn, split
+    >>> df = load_churn()
+    >>> train, val, test = split(df, val_size=0.2, test_size=0.2, seed=0, stratify=df["churn"])
+    >>> check_split(train, val, test, labels="churn")
+    ✓ train/val/test = 4225/1409/1409 rows, disjoint, within ±2 churners of the table's churn rate in each
+    True
     """
     parts = {"train": train, "val": val, "test": test}
     sizes = {k: len(v) for k, v in parts.items()}
@@ -51,12 +61,17 @@ def check_split(train, val, test, labels=None, n_total: int = 7043, val_size: fl
         if abs(sizes[k] - n) > 1:
             return False, f"{k} has {sizes[k]} rows; {k}_size={want[k] / n_total} of {n_total} is about {round(n)}"
     if labels is not None:
-        rates = {k: float((v[labels] == "Yes").mean()) for k, v in parts.items()}
-        if max(rates.values()) - min(rates.values()) > 0.01:
-            shown = ", ".join(f"{k} {r:.3f}" for k, r in rates.items())
-            return False, f"churn rates differ between parts ({shown}): pass stratify=df['{labels}']"
+        # A stratified split puts round(rate × size) churners in each part (±1 from rounding); a plain random
+        # split misses that by about √(rate·(1-rate)·size) ≈ 17 churners in a part of 1409 rows.
+        rate = float(sum((v[labels] == "Yes").sum() for v in parts.values())) / n_total
+        churners = {k: int((v[labels] == "Yes").sum()) for k, v in parts.items()}
+        off = {k: churners[k] - rate * sizes[k] for k in parts}
+        if max(abs(d) for d in off.values()) > 2:
+            shown = ", ".join(f"{k} {churners[k]} (expected {rate * sizes[k]:.0f})" for k in parts)
+            return False, (f"churners per part: {shown}; a stratified split is within ±2 of rate × size in every "
+                           f"part: pass stratify=df['{labels}']")
     return True, f"train/val/test = {sizes['train']}/{sizes['val']}/{sizes['test']} rows, disjoint" + (
-        ", same churn rate in each" if labels is not None else "")
+        ", within ±2 churners of the table's churn rate in each" if labels is not None else "")
 
 
 def _reference_stratified_split(labels: np.ndarray, test_size: float, seed: int):

@@ -70,19 +70,66 @@ def check_softmax_ce_grad(func: Callable) -> tuple[bool, str]:
     return True, "(softmax - onehot) / n on 4 fresh batches, finite for logits of size 1e4"
 
 
+def _lr_cases():
+    """Fresh design matrices: different sizes, feature scales and correlations, never the Ames matrix."""
+    rng = np.random.default_rng(23)
+    cases = []
+    for n, d, spread in ((60, 3, 3.0), (250, 8, 2.0), (1000, 20, 1.5)):
+        X = rng.normal(size=(n, d)) * spread ** -np.arange(d)  # columns of falling scale: a clear λ_max
+        X[:, 1] += 0.5 * X[:, 0]  # two correlated features
+        cases.append(X)
+    return cases
+
+
 @exercise
-def check_max_learning_rate(lr: float, X) -> tuple[bool, str]:
-    """Exercise 02.2: the largest learning rate for which gradient descent on the MSE of a linear model
-    with design matrix ``X`` still converges: ``2 / λ_max`` of the Hessian ``(2/n) XᵀX`` (within 2 %)."""
-    X = np.asarray(X, dtype=float)
-    hessian = 2.0 / len(X) * X.T @ X
-    limit = 2.0 / np.linalg.eigvalsh(hessian).max()
-    lr = float(lr)
-    if abs(lr - limit) <= 0.02 * limit:
-        return True, f"learning rate {lr:.4g} ≈ 2 / λ_max = {limit:.4g}: above it the steps overshoot and grow"
-    if abs(lr - limit / 2) <= 0.02 * limit:
-        return False, "that is 1 / λ_max, the fastest *monotone* rate; gradient descent still converges up to twice it"
-    return False, f"{lr:.4g} is {'too large' if lr > limit else 'too small'}; find λ_max of the Hessian (2/n) XᵀX"
+def check_max_stable_lr(func: Callable) -> tuple[bool, str]:
+    """Exercise 02.2: ``func(X)`` returns the largest learning rate for which gradient descent on
+    ``MSE(Xw, y)`` converges, ``2 / λ_max`` of the Hessian ``(2/n) XᵀX`` (within 1 %), on fresh matrices.
+
+    Examples
+    --------
+    >>> def max_stable_lr(X):
+    ...     H = 2 / len(X) * X.T @ X
+    ...     v = np.ones((X.shape[1], 1))
+    ...     for _ in range(500):
+    ...         v = H @ v / np.linalg.norm(H @ v)
+    ...     return 2 / (v.T @ H @ v).item()
+    >>> check_max_stable_lr(max_stable_lr)
+    ✓ 2 / λ_max of (2/n)XᵀX on 3 fresh matrices (60×3 to 1000×20): above it gradient descent diverges
+    True
+    """
+    for X in _lr_cases():
+        n = len(X)
+        result = func(X.copy())
+        if result is None:
+            return False, "your function returns None: return 2 / λ_max as a number"
+        got = float(np.asarray(result, dtype=float).reshape(-1)[0]) if np.size(result) == 1 else None
+        if got is None:
+            return False, f"return one number (the learning rate); got {np.size(result)} values"
+        gram = np.linalg.eigvalsh(X.T @ X)
+        lam_max, lam_min = 2 / n * gram.max(), 2 / n * gram.min()
+        want = 2 / lam_max
+        if not np.isfinite(got) or got <= 0:
+            return False, f"for a {n}×{X.shape[1]} matrix you return {got}; a learning rate is a positive number"
+        if abs(got - want) <= 0.01 * want:
+            continue
+        close = lambda v: abs(got - v) <= 0.01 * abs(v)  # noqa: E731
+        if close(1 / lam_max):
+            return False, ("that is 1 / λ_max, half the limit: each step multiplies the error along the steepest "
+                           "direction by (1 - αλ_max), which stays inside (-1, 1) up to α = 2 / λ_max")
+        if close(2 / gram.max()) or close(1 / gram.max()):
+            return False, "you used the eigenvalues of XᵀX: the Hessian of the *mean* squared error is (2/n)·XᵀX"
+        if close(2 * n / gram.max()):
+            return False, "you forgot the 2 of the Hessian: d²/dw² of (Xw - y)² brings down a 2, so H = (2/n)·XᵀX"
+        if close(2 / lam_min) or close(1 / lam_min):
+            return False, "that uses the smallest eigenvalue; the limit comes from the largest, λ_max (the steepest direction)"
+        if close(n / np.sqrt(gram.max())) or close(2 / np.sqrt(2 / n * gram.max())):
+            return False, "λ_max of H is (2/n)·σ_max² with σ_max the largest singular value of X: square it"
+        if want < got < 1.5 * want:
+            return False, (f"{got:.4g} is {100 * (got / want - 1):.1f} % above 2 / λ_max: your λ_max is too small. "
+                           "Run more power iterations (a few hundred) and use λ_max ≈ vᵀHv with ‖v‖ = 1")
+        return False, f"for a {n}×{X.shape[1]} matrix you return {got:.4g}, the limit 2 / λ_max is {want:.4g}"
+    return True, "2 / λ_max of (2/n)XᵀX on 3 fresh matrices (60×3 to 1000×20): above it gradient descent diverges"
 
 
 def _soft(w: np.ndarray, t: float) -> np.ndarray:
