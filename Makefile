@@ -1,7 +1,7 @@
 # AI models as a service — the course's commands.
 #   make course [MODE=fast]   set up .venv when missing, then run every notebook headless (copies in build/)
 #   make test                 set up .venv when missing, then library tests + nbval on every notebook (fast, offline)
-#   make lab                  JupyterLab in the course environment
+#   make lab [LAB_PORT=8888 LAB_ARGS=...]  JupyterLab in the course environment (adds --allow-root as root)
 #   make data                 regenerate data/ from its source packages and print the manifest
 #   make serve [PORT=8000 REGISTRY=models]  serve the registry's models (trains the small defaults when it is empty)
 SHELL := /bin/bash
@@ -49,8 +49,18 @@ test: $(STAMP)
 	AIAAS_MODE=fast AIAAS_OFFLINE=1 $(BIN)/python -m pytest tests/ notebooks/ \
 	  --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
+# As root (containers, devcontainers) JupyterLab refuses to start without --allow-root, so it is added
+# there. LAB_ARGS passes extra flags (e.g. LAB_ARGS="--ip=0.0.0.0 --no-browser" inside a container).
+# The token is made here so that the URL to open can be printed before JupyterLab's own log starts.
+LAB_PORT ?= 8888
+LAB_ARGS ?=
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	@token=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(24))'); \
+	root_flag=$$([ "$$(id -u)" = 0 ] && echo --allow-root); \
+	[ -n "$$root_flag" ] && echo "== running as root: passing --allow-root to JupyterLab"; \
+	echo "== open http://127.0.0.1:$(LAB_PORT)/lab?token=$$token  (Ctrl-C twice stops JupyterLab)"; \
+	exec $(BIN)/jupyter lab notebooks/ --port=$(LAB_PORT) --port-retries=0 \
+	  --IdentityProvider.token="$$token" $$root_flag $(LAB_ARGS)
 
 data: $(STAMP)
 	$(BIN)/python data/make_data.py
