@@ -1,4 +1,6 @@
-"""aiaas_lib — the small library behind the course *AI models as a service*.
+"""Imported by every notebook (00–17), the CLI/service and the tests.
+
+aiaas_lib — the small library behind the course *AI models as a service*.
 
 ``import aiaas_lib`` is fast: it imports no TensorFlow, shap or lime. Each module imports what it needs.
 Importing it also quiets TensorFlow's C++ logging (see :mod:`aiaas_lib.config`), so a notebook that

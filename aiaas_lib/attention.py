@@ -1,4 +1,6 @@
-"""Attention in NumPy: the source's embedding formula, scaled dot-product attention, and multi-head
+"""Used by notebook 08; also imported by the CLI/service.
+
+Attention in NumPy: the source's embedding formula, scaled dot-product attention, and multi-head
 attention computed with the weights of a ``keras.layers.MultiHeadAttention`` (so the two can be compared).
 
 The source material writes a contextual word vector as

@@ -1,4 +1,7 @@
-"""The ``aiaas`` command line.
+"""Serves the CLI/service only (``aiaas serve``, ``aiaas train-defaults``), which notebooks 12, 13, 14, 16
+and 17 start as a process.
+
+The ``aiaas`` command line.
 
     aiaas env            print the environment check (versions, device, mode) with fix hints
     aiaas data           verify every shipped data file against data/manifest.json

@@ -1,4 +1,6 @@
-"""Course-wide settings: fast/full mode, the offline switch, seeds and project paths.
+"""Used by every notebook (00–17); also imported by the CLI/service.
+
+Course-wide settings: fast/full mode, the offline switch, seeds and project paths.
 
 Notebooks never read environment variables themselves: they ask this module.
 

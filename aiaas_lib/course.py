@@ -1,4 +1,6 @@
-"""Run the whole course headless: every notebook in order, with a progress bar and a closing table.
+"""Used by every notebook (00–17); also imported by the CLI/service.
+
+Run the whole course headless: every notebook in order, with a progress bar and a closing table.
 
 ``make course`` calls ``python -m aiaas_lib.course --out build/course``. Executed copies are written to
 the output folder; the committed notebooks are never touched. A notebook names its key result by calling
@@ -101,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     import nbformat
     from tqdm import tqdm
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[1].splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: all, in order)")
     parser.add_argument("--out", type=Path, default=config.build_dir() / "course", help="folder for executed copies")
     parser.add_argument("--solutions", action="store_true", help="also run notebooks/solutions/")

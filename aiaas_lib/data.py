@@ -1,4 +1,6 @@
-"""Loaders for every course dataset, all offline.
+"""Used by every notebook (00–17); also imported by the CLI/service.
+
+Loaders for every course dataset, all offline.
 
 Files shipped in ``data/`` are checked against the sha256 in ``data/manifest.json`` before they are read;
 a missing or corrupt file raises :class:`DataError` naming the file and the command that fixes it.
@@ -19,7 +21,6 @@ loader                      source
 from __future__ import annotations
 
 import gzip
-import hashlib
 import importlib.util
 import json
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from typing import Literal
 import numpy as np
 
 from aiaas_lib import config
+from aiaas_lib.validation import file_sha256
 
 FASHION_DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_CLASSES = (
@@ -50,13 +52,8 @@ def manifest() -> dict[str, dict]:
     return json.loads(path.read_text())
 
 
-def sha256(path: Path) -> str:
-    """Hex sha256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+#: Hex sha256 of a file: the library's one file-checksum helper, :func:`aiaas_lib.validation.file_sha256`.
+sha256 = file_sha256
 
 
 def verified_path(name: str) -> Path:

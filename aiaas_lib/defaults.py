@@ -1,4 +1,6 @@
-"""The course's default served models, trained and registered in one call (``aiaas train-defaults``).
+"""Used by notebooks 12, 13, 14, 16 and 17; also imported by the CLI/service.
+
+The course's default served models, trained and registered in one call (``aiaas train-defaults``).
 
 - ``churn``: a :func:`~aiaas_lib.keras_models.tabular_classifier` on raw Telco churn rows (preprocessing
   inside the model), early-stopped on a validation split; ROC-AUC on a held-out test split.
@@ -185,7 +187,7 @@ def minilm_model(mode: str | None = None, seed: int = 0, sequence_length: int = 
     from aiaas_lib.data import MINILM_PACKAGE, minilm_path
     from aiaas_lib.embeddings import EMBEDDING_SIZE, SentenceEncoder
     from aiaas_lib.env import package_version
-    from aiaas_lib.registry import file_sha256
+    from aiaas_lib.validation import file_sha256
 
     encoder = SentenceEncoder(sequence_length=sequence_length)
     folder = minilm_path()

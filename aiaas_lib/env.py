@@ -1,4 +1,6 @@
-"""Environment check: versions, device (GPU or CPU), Colab or local, mode, and a fix hint per problem.
+"""Used by every notebook (00–17); also imported by the CLI/service.
+
+Environment check: versions, device (GPU or CPU), Colab or local, mode, and a fix hint per problem.
 
 The first code cell of every notebook calls :func:`check`. :func:`import_tensorflow` imports TensorFlow
 without the C++ lines it writes straight to the process's stderr at import time (``TF_CPP_MIN_LOG_LEVEL``

@@ -1,4 +1,6 @@
-"""Package a Keras model in the formats a service or a device runs: SavedModel, TFLite (LiteRT), ONNX.
+"""Used by notebooks 11 and 15; also imported by the CLI/service.
+
+Package a Keras model in the formats a service or a device runs: SavedModel, TFLite (LiteRT), ONNX.
 
 Each format has an ``export_*`` function and a way to run the file back with its own runtime, returning
 NumPy: :func:`load_saved_model` (TensorFlow), :class:`TFLiteRunner` (``ai_edge_litert``, with int8

@@ -1,4 +1,6 @@
-"""Keras model builders used by more than one notebook and by the service.
+"""Used by notebooks 01, 05, 06, 09, 10, 11, 14, 15 and 16; also imported by the CLI/service.
+
+Keras model builders used by more than one notebook and by the service.
 
 :func:`tabular_classifier` puts the preprocessing inside the model (Normalization for numbers,
 StringLookup one-hot for categories), so a saved ``.keras`` file takes raw rows and nobody can forget

@@ -1,4 +1,6 @@
-"""A bounded load generator and a background-server helper, for measuring a model service honestly.
+"""Used by notebooks 12, 13, 14, 16 and 17; also imported by the CLI/service.
+
+A bounded load generator and a background-server helper, for measuring a model service honestly.
 
 - :class:`ServerProcess` starts a server command as a subprocess, polls a URL until it answers (with a
   deadline, never a fixed sleep), and stops it with SIGTERM (then waits; kills only if it hangs). Every
@@ -6,6 +8,8 @@
 - :func:`run_load` sends requests from ``concurrency`` workers, each sending its next request as soon as
   its previous one is answered (a *closed* loop), for a fixed total number of requests; it records the
   latency of every request and returns a :class:`LoadResult` (requests/s, p50, p99, status counts).
+- :func:`poll_until` and :func:`wait_ready`: the one readiness poll (a deadline and a short interval,
+  never a fixed sleep) that :class:`ServerProcess` and the service tests share.
 - :func:`percentile_ms` and :func:`markdown_table` for the reports.
 
 The load generator is a minimal HTTP/1.1 client on asyncio streams (keep-alive connections, one per
@@ -22,7 +26,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +46,51 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def poll_until(check: Callable[[], bool], timeout: float = 60.0, what: str = "the condition",
+               interval: float = 0.05) -> None:
+    """Call ``check()`` every ``interval`` seconds until it returns True; TimeoutError after ``timeout`` s.
+
+    A ``check`` that raises a connection error (``OSError``, ``httpx.TransportError``: a server still
+    starting refuses connections) counts as "not yet"; any other exception propagates at once.
+
+    Examples
+    --------
+    >>> calls = []
+    >>> poll_until(lambda: calls.append(1) or len(calls) == 3, timeout=5, interval=0.001); len(calls)
+    3
+    >>> poll_until(lambda: False, timeout=0.01, what="the moon", interval=0.001)
+    Traceback (most recent call last):
+    ...
+    TimeoutError: timed out after 0.01 s waiting for the moon
+    """
+    try:
+        from httpx import TransportError
+    except ImportError:  # pragma: no cover - httpx is a course requirement
+        TransportError = OSError  # noqa: N806
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if check():
+                return
+        except (OSError, TransportError):
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(interval)  # poll interval, not a wait for readiness
+
+
+def wait_ready(get: Callable, path: str = "/v2/health/ready", timeout: float = 60.0, status: int = 200) -> None:
+    """Poll ``get(path)`` (a ``TestClient``'s or ``httpx.Client``'s ``get``) until it answers ``status``.
+
+    Examples
+    --------
+    >>> class Answer:
+    ...     status_code = 200
+    >>> wait_ready(lambda path: Answer())
+    """
+    poll_until(lambda: get(path).status_code == status, timeout, f"{path} to answer {status}")
 
 
 def percentile_ms(latencies_s: Sequence[float], q: float) -> float:
@@ -348,24 +397,23 @@ class ServerProcess:
 
         if self.proc is None:
             raise RuntimeError("the server was never launched; call launch() or start() first")
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def ready() -> bool:
             if self.proc.poll() is not None:
                 self.stop()
                 raise RuntimeError(f"the server exited with code {self.returncode} before it was ready; "
                                    f"its log:\n{self.log_text()[-3000:]}")
-            try:
-                status = httpx.get(self.url + self.ready_path, timeout=2.0, verify=self.verify).status_code
-                if self.ready_status is None or status == self.ready_status:
-                    return self
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the server was not ready at {self.url}{self.ready_path} "
-                                   f"within {timeout:g} s; "
-                                   f"its log:\n{self.log_text()[-3000:]}")
-            time.sleep(0.05)  # poll interval, not a wait for readiness
+            status = httpx.get(self.url + self.ready_path, timeout=2.0, verify=self.verify).status_code
+            return self.ready_status is None or status == self.ready_status
+
+        try:
+            poll_until(ready, timeout, f"{self.url}{self.ready_path}")
+        except TimeoutError:
+            self.stop()
+            raise RuntimeError(f"the server was not ready at {self.url}{self.ready_path} "
+                               f"within {timeout:g} s; "
+                               f"its log:\n{self.log_text()[-3000:]}") from None
+        return self
 
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM, wait up to ``timeout`` seconds (then SIGKILL); return the exit code."""

@@ -1,4 +1,6 @@
-"""Save a Keras model with a small model card, and load it back only if it is the file the card describes.
+"""Used by notebooks 05 and 11; also imported by the CLI/service.
+
+Save a Keras model with a small model card, and load it back only if it is the file the card describes.
 
 The card (``model_card.json``) says what the model is for, how good it was, which data made it (a hash),
 what input it takes (a :mod:`aiaas_lib.schema`), with which library versions, and the sha256 of the model
@@ -11,6 +13,8 @@ import hashlib
 import json
 import time
 from pathlib import Path
+
+from aiaas_lib.validation import file_sha256
 
 MODEL_FILE, CARD_FILE = "model.keras", "model_card.json"
 
@@ -33,10 +37,6 @@ def frame_hash(frame) -> str:
     return hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).values.tobytes()).hexdigest()
 
 
-def _file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def save_model(model, folder: str | Path, card: dict) -> Path:
     """Write ``folder/model.keras`` and ``folder/model_card.json`` (``card`` plus file hash, versions, time).
 
@@ -51,7 +51,7 @@ def save_model(model, folder: str | Path, card: dict) -> Path:
     full = {
         **card,
         "model_file": MODEL_FILE,
-        "model_sha256": _file_sha256(folder / MODEL_FILE),
+        "model_sha256": file_sha256(folder / MODEL_FILE),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "versions": {k: package_version(k) for k in ("tensorflow", "keras", "aiaas-lib")},
     }
@@ -82,7 +82,7 @@ def load_model(folder: str | Path):
     path = folder / card.get("model_file", MODEL_FILE)
     if not path.is_file():
         raise IntegrityError(f"{path} is missing")
-    digest = _file_sha256(path)
+    digest = file_sha256(path)
     if digest != card["model_sha256"]:
         raise IntegrityError(
             f"{path} does not match its model card: sha256 {digest[:12]}… but the card says "

@@ -1,4 +1,6 @@
-"""A versioned model registry on disk: every model version with its metadata and checksums, plus labels.
+"""Used by notebooks 11, 13, 14 and 16; also imported by the CLI/service.
+
+A versioned model registry on disk: every model version with its metadata and checksums, plus labels.
 
 Layout (the version folders are numbered like TF Serving's model base path)::
 
@@ -21,7 +23,6 @@ share a number.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -32,6 +33,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from aiaas_lib import model_card
+from aiaas_lib.validation import file_sha256
 
 MODEL_FILE, METADATA_FILE = "model.keras", "metadata.json"
 LABELS_FILE, HISTORY_FILE = "labels.json", "label_history.json"
@@ -83,24 +85,6 @@ def _check_label(label: str) -> str:
             f"starting with a letter ({LABEL_RULE}), and not 'latest' (it always means the newest version)"
         )
     return label
-
-
-def file_sha256(path: str | Path) -> str:
-    """sha256 (hex) of a file, read in 1 MiB chunks.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
-    >>> _ = p.write_bytes(b"abc")
-    >>> file_sha256(p)[:12]
-    'ba7816bf8f01'
-    """
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _write_json(path: Path, value) -> None:

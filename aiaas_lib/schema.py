@@ -1,4 +1,6 @@
-"""A tabular model's input contract: which columns, of which kind, with which values.
+"""Used by notebooks 05 and 11; also imported by the CLI/service.
+
+A tabular model's input contract: which columns, of which kind, with which values.
 
 :func:`input_schema` records it from the training rows; :func:`check_rows` checks raw request rows
 against it and returns clean columns (:func:`validate_rows`: a clean DataFrame), or raises one

@@ -1,4 +1,6 @@
-"""The source article's serving design, rebuilt faithfully but runnable, to measure the course's service
+"""Used by notebook 12.
+
+The source article's serving design, rebuilt faithfully but runnable, to measure the course's service
 against it.
 
 The source trains a Keras ``Sequential`` MLP (Dense 32 relu → 16 relu → 1 sigmoid, Adam, binary

@@ -1,4 +1,6 @@
-"""Keras text-classifier builders: bag of embeddings, a recurrent baseline and a transformer encoder.
+"""Used by notebook 08.
+
+Keras text-classifier builders: bag of embeddings, a recurrent baseline and a transformer encoder.
 
 Every builder takes token ids (from :func:`vectorizer`) and returns an uncompiled ``keras.Model`` giving
 P(positive), shape (batch, 1). The transformer block is a registered Keras layer, so models that use it

@@ -1,4 +1,6 @@
-"""GPU-aware training helpers: devices, distribution strategy, precision and XLA decisions, the tf.data
+"""Used by notebooks 06 and 11.
+
+GPU-aware training helpers: devices, distribution strategy, precision and XLA decisions, the tf.data
 image pipeline, the standard callbacks (best checkpoint, early stopping, backup and resume, CSV log) and
 throughput in images per second.
 
@@ -19,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from aiaas_lib import env
+from aiaas_lib.validation import positive_int
 
 #: Precision policies :func:`precision_policy` may return or accept in ``prefer``.
 POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -384,13 +387,6 @@ class Throughput:
     images: int
 
 
-def _positive(name: str, value) -> int:
-    """Validate a positive int argument."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name}={value!r} must be a positive int")
-    return value
-
-
 def _batch_size(batch) -> int:
     """Number of images in one batch (an array, or a tuple whose first item is the images)."""
     first = batch[0] if isinstance(batch, (tuple, list)) else batch
@@ -428,7 +424,7 @@ def throughput(model_or_step, dataset, steps: int = 20, warmup: int = 3) -> Thro
     env.import_tensorflow()
     import keras
 
-    steps, warmup = _positive("steps", steps), _positive("warmup", warmup)
+    steps, warmup = positive_int("steps", steps), positive_int("warmup", warmup)
     if model_or_step is not None and not callable(model_or_step):
         raise ValueError(f"model_or_step={model_or_step!r} must be a compiled keras.Model, a callable step or None")
     if isinstance(model_or_step, keras.Model):

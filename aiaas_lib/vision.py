@@ -1,4 +1,6 @@
-"""Vision building blocks: convolution in NumPy, box IoU, a localisation canvas, an IoU tracker, small CNNs.
+"""Used by notebook 07.
+
+Vision building blocks: convolution in NumPy, box IoU, a localisation canvas, an IoU tracker, small CNNs.
 
 Images are NHWC (batch, height, width, channels) like Keras; convolution kernels use Keras' HWIO layout
 (height, width, in-channels, out-channels); boxes are ``(y0, x0, y1, x1)`` with ``y1``/``x1`` exclusive,
@@ -11,6 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from aiaas_lib.validation import integer, number, positive_int
+
 PADDINGS = ("valid", "same")
 MATCHERS = ("greedy", "hungarian")
 
@@ -20,13 +24,6 @@ SOBEL_Y = SOBEL_X.T.copy()
 
 
 # ----------------------------------------------------------------------------------------- convolution
-def _positive_int(value, name: str) -> int:
-    """``value`` as an int ≥ 1, or a ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name}={value!r} must be an int >= 1")
-    return int(value)
-
-
 def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: str = "valid") -> int:
     """Output length of a convolution along one axis, as Keras computes it.
 
@@ -37,8 +34,8 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: str 
     >>> conv_output_size(28, 3), conv_output_size(28, 3, stride=2), conv_output_size(28, 3, 2, "same")
     (26, 13, 14)
     """
-    size, kernel_size = _positive_int(size, "size"), _positive_int(kernel_size, "kernel_size")
-    stride = _positive_int(stride, "stride")
+    size, kernel_size = positive_int("size", size), positive_int("kernel_size", kernel_size)
+    stride = positive_int("stride", stride)
     if padding not in PADDINGS:
         raise ValueError(f"padding={padding!r} is not supported; expected one of {list(PADDINGS)}")
     if padding == "same":
@@ -98,7 +95,7 @@ def conv2d(x, kernel, bias=None, stride: int = 1, padding: str = "valid") -> np.
             f"kernel has shape {kernel.shape}; expected 4 dimensions (height, width, in_channels, filters)")
     if kernel.shape[2] != x.shape[3]:
         raise ValueError(f"kernel expects {kernel.shape[2]} input channels but x has {x.shape[3]}")
-    stride = _positive_int(stride, "stride")
+    stride = positive_int("stride", stride)
     kh, kw = kernel.shape[:2]
     out_h = conv_output_size(x.shape[1], kh, stride, padding)
     out_w = conv_output_size(x.shape[2], kw, stride, padding)
@@ -240,7 +237,7 @@ def place_on_canvas(images, canvas: int = 64, seed: int = 0) -> tuple[np.ndarray
     images = np.asarray(images)
     if images.ndim != 3:
         raise ValueError(f"images has shape {images.shape}; expected (n, height, width) grey images")
-    canvas = _positive_int(canvas, "canvas")
+    canvas = positive_int("canvas", canvas)
     n, h, w = images.shape
     if h > canvas or w > canvas:
         raise ValueError(f"images of {h}×{w} pixels do not fit on a canvas of {canvas}×{canvas}")
@@ -288,10 +285,8 @@ class IouTracker:
     """
 
     def __init__(self, iou_threshold: float = 0.3, max_misses: int = 2, method: str = "greedy"):
-        if not 0 < iou_threshold <= 1:
-            raise ValueError(f"iou_threshold={iou_threshold!r} must be in (0, 1]")
-        if isinstance(max_misses, bool) or not isinstance(max_misses, (int, np.integer)) or max_misses < 0:
-            raise ValueError(f"max_misses={max_misses!r} must be an int >= 0")
+        iou_threshold = number("iou_threshold", iou_threshold, 0, 1, low_open=True)
+        max_misses = integer("max_misses", max_misses, 0)
         if method not in MATCHERS:
             raise ValueError(f"method={method!r} is not a matcher; expected one of {list(MATCHERS)}")
         self.iou_threshold, self.max_misses, self.method = iou_threshold, max_misses, method
@@ -383,7 +378,7 @@ def moving_boxes(starts, velocities, num_frames: int, size: Sequence[float] = (2
     if starts.ndim != 2 or starts.shape[1] != 2 or velocities.shape != starts.shape:
         raise ValueError(
             f"starts {starts.shape} and velocities {velocities.shape} must both have shape (objects, 2)")
-    num_frames = _positive_int(num_frames, "num_frames")
+    num_frames = positive_int("num_frames", num_frames)
     appear = np.zeros(len(starts), dtype=int) if appear is None else np.asarray(appear, dtype=int)
     if appear.shape != (len(starts),):
         raise ValueError(
@@ -443,11 +438,11 @@ def cnn_backbone(input_shape: Sequence[int] = (28, 28, 1), filters: Sequence[int
     inputs = keras.Input(shape=tuple(input_shape), name="image")
     h = inputs
     for i, f in enumerate(filters, start=1):
-        h = keras.layers.Conv2D(_positive_int(f, "filters"), 3, padding="same", activation="relu",
+        h = keras.layers.Conv2D(positive_int("filters", f), 3, padding="same", activation="relu",
                                 name=f"conv{i}")(h)
         h = keras.layers.MaxPooling2D(2, name=f"pool{i}")(h)
     h = keras.layers.Flatten(name="flatten")(h)
-    outputs = keras.layers.Dense(_positive_int(features, "features"), activation="relu", name="features")(h)
+    outputs = keras.layers.Dense(positive_int("features", features), activation="relu", name="features")(h)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -466,7 +461,7 @@ def image_classifier(backbone, num_classes: int, augmentation=None, dropout: flo
     """
     keras = _keras()
 
-    num_classes = _positive_int(num_classes, "num_classes")
+    num_classes = positive_int("num_classes", num_classes)
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout={dropout!r} must be in [0, 1)")
     inputs = keras.Input(shape=backbone.input_shape[1:], name="image")
@@ -516,13 +511,13 @@ def box_regressor(canvas: int = 64, filters: Sequence[int] = (16, 32, 64), name:
     """
     keras = _keras()
 
-    canvas = _positive_int(canvas, "canvas")
+    canvas = positive_int("canvas", canvas)
     if not filters:
         raise ValueError("filters is empty; give at least one block, e.g. (16, 32, 64)")
     inputs = keras.Input(shape=(canvas, canvas, 1), name="canvas")
     h = inputs
     for i, f in enumerate(filters, start=1):
-        h = keras.layers.Conv2D(_positive_int(f, "filters"), 3, strides=2, padding="same", activation="relu",
+        h = keras.layers.Conv2D(positive_int("filters", f), 3, strides=2, padding="same", activation="relu",
                                 name=f"conv{i}")(h)
     h = keras.layers.Flatten()(h)
     h = keras.layers.Dense(64, activation="relu")(h)

@@ -5,7 +5,7 @@ import importlib
 import pytest
 
 MODULES = [
-    "config", "data", "env", "course", "keras_models", "schema", "model_card", "attention", "embeddings", "text_models", "training",
+    "config", "validation", "data", "env", "course", "keras_models", "schema", "model_card", "attention", "embeddings", "text_models", "training",
     "numpy_nn", "numpy_nn.activations", "numpy_nn.gradcheck", "numpy_nn.layers", "numpy_nn.losses",
     "numpy_nn.optimizers", "numpy_nn.schedules", "numpy_nn.batching", "vision", "registry", "export",
     "explain", "explain.shapley", "explain.lime_scratch", "explain.shap_wrappers", "explain.keras_tabular",
@@ -14,6 +14,7 @@ MODULES = [
     "serving.runtime", "serving.service", "serving.app", "serving.server", "serving.openai_api",
     "loadtest", "source_design", "monitoring.drift", "monitoring.prometheus", "monitoring.traffic",
     "compression", "compression.quantize", "compression.prune", "compression.distill", "compression.measure",
+    "compression.keras_classes",
     "generation", "generation.tokenizer", "generation.params", "generation.sampling", "generation.model",
     "generation.inference", "generation.decoding", "generation.training",
     "scaling.multiworker", "scaling.ray_serve", "scaling.ray_batch", "scaling.deploy_files",

@@ -118,10 +118,10 @@ def test_load_gpt_reports_missing_file(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(vocab_size=1), "vocab_size=1 must be an int >= 2"),
-    (dict(vocab_size=10, num_layers=0), "num_layers=0 must be an int >= 1"),
+    (dict(vocab_size=1), "vocab_size=1 must be an integer >= 2"),
+    (dict(vocab_size=10, num_layers=0), "num_layers=0 must be an integer >= 1"),
     (dict(vocab_size=10, dim=30, num_heads=4), "dim=30 must be divisible by num_heads=4"),
-    (dict(vocab_size=10, dropout=1.0), r"dropout=1.0 must be in \[0, 1\)"),
+    (dict(vocab_size=10, dropout=1.0), r"dropout=1.0 must be a number in \[0, 1\)"),
 ])
 def test_tiny_gpt_rejects_bad_architecture(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -190,7 +190,7 @@ def test_train_rejects_too_short_text():
 
 
 def test_train_rejects_zero_epochs():
-    with pytest.raises(ValueError, match="epochs=0 must be an int >= 1"):
+    with pytest.raises(ValueError, match="epochs=0 must be an integer >= 1"):
         gt.train_tiny_gpt(TEXT, context=32, epochs=0)
 
 

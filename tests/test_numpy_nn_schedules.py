@@ -73,7 +73,7 @@ def test_scalar_step_gives_a_python_float():
 @pytest.mark.parametrize("cls", [schedules.ExponentialDecay, schedules.CosineDecay])
 def test_non_positive_decay_steps_raise(cls):
     args = (0.1, 0, 0.5) if cls is schedules.ExponentialDecay else (0.1, 0)
-    with pytest.raises(ValueError, match="decay_steps=0 must be > 0"):
+    with pytest.raises(ValueError, match="decay_steps=0 must be a number > 0"):
         cls(*args)
 
 

@@ -115,8 +115,8 @@ def test_epsilon_grows_with_steps_and_sampling_rate():
 
 @pytest.mark.parametrize("args, match", [
     ((0.0, 1.0, 10, 1e-5), "sampling_rate=0.0 must be in"),
-    ((0.1, 0.0, 10, 1e-5), "noise_multiplier=0.0 must be a positive number"),
-    ((0.1, 1.0, 0, 1e-5), "steps=0 must be a positive int"),
+    ((0.1, 0.0, 10, 1e-5), "noise_multiplier=0.0 must be a number > 0"),
+    ((0.1, 1.0, 0, 1e-5), "steps=0 must be an integer >= 1"),
     ((0.1, 1.0, 10, 1.0), "delta=1.0 must be in"),
 ])
 def test_dp_epsilon_errors(args, match):
@@ -128,7 +128,7 @@ def test_dp_gradient_errors():
     model = image_classifier(hidden=4)
     with pytest.raises(ValueError, match="needs a clip_norm"):
         dp.dp_sgd_gradient(model, X, Y, clip_norm=None, noise_multiplier=1.0)
-    with pytest.raises(ValueError, match="clip_norm=0 must be a positive number"):
+    with pytest.raises(ValueError, match="clip_norm=0 must be a number > 0"):
         dp.dp_sgd_gradient(model, X, Y, clip_norm=0)
     with pytest.raises(ValueError, match="noise_multiplier=-1 must be a number ≥ 0"):
         dp.dp_sgd_gradient(model, X, Y, clip_norm=1.0, noise_multiplier=-1)

@@ -40,7 +40,7 @@ def test_label_counts_table():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"num_clients": 0}, "num_clients=0 must be a positive int"),
+    ({"num_clients": 0}, "num_clients=0 must be an integer >= 1"),
     ({"num_clients": 301}, "num_clients=301 is more than the 300 rows"),
     ({"num_clients": 3, "alpha": 0.0}, "alpha=0.0 must be a positive number"),
     ({"num_clients": 3, "alpha": "iid"}, "alpha='iid' must be a positive number"),
@@ -134,7 +134,7 @@ def test_empty_clients_are_skipped():
 @pytest.mark.parametrize("clients, kwargs, match", [
     ([], {}, "clients is empty"),
     ([(np.zeros((0, 28, 28, 1)), np.zeros(0))], {}, "every client is empty"),
-    ([(np.zeros((2, 28, 28, 1)), np.zeros(2))], {"rounds": 0}, "rounds=0 must be a positive int"),
+    ([(np.zeros((2, 28, 28, 1)), np.zeros(2))], {"rounds": 0}, "rounds=0 must be an integer >= 1"),
 ])
 def test_federated_training_errors(clients, kwargs, match):
     x, y = _toy(10)

@@ -3,12 +3,12 @@ naming the field (never 500), a flipped bit refused by the registry, a lambda la
 self-signed certificate for localhost."""
 import shutil
 import tempfile
-import time
 
 import pytest
 from fastapi.testclient import TestClient
 
 from aiaas_lib import data
+from aiaas_lib.loadtest import wait_ready
 from aiaas_lib.privacy import service as svc
 
 KEY = "privacy-test-key-0123456789"
@@ -38,10 +38,7 @@ def client(registry_root):
     settings = Settings(registry=registry_root, api_keys=[KEY], rate_limit_per_minute=60, rate_limit_burst=50,
                         max_body_bytes=200_000)
     with TestClient(create_app(settings), raise_server_exceptions=False) as c:
-        deadline = time.monotonic() + 60
-        while c.get("/v2/health/ready").status_code != 200:  # models load in the background: poll readiness
-            assert time.monotonic() < deadline, "service not ready within 60 s"
-            time.sleep(0.02)
+        wait_ready(c.get)  # models load in the background: poll readiness
         yield c
 
 

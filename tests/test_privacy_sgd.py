@@ -35,9 +35,9 @@ def test_accuracy_counts_argmax_hits():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"epochs": 0}, "epochs=0 must be a positive int"),
-    ({"batch_size": 1.5}, "batch_size=1.5 must be a positive int"),
-    ({"lr": 0}, "lr=0 must be a positive number"),
+    ({"epochs": 0}, "epochs=0 must be an integer >= 1"),
+    ({"batch_size": 1.5}, "batch_size=1.5 must be an integer >= 1"),
+    ({"lr": 0}, "lr=0 must be a number > 0"),
     ({"weight_decay": -0.1}, "weight_decay=-0.1 must be a number ≥ 0"),
 ])
 def test_train_sgd_errors(kwargs, match):
@@ -54,5 +54,5 @@ def test_length_mismatch_errors():
 
 
 def test_image_classifier_errors():
-    with pytest.raises(ValueError, match="hidden=0 must be a positive int"):
+    with pytest.raises(ValueError, match="hidden=0 must be an integer >= 1"):
         sgd.image_classifier(hidden=0)

@@ -62,12 +62,10 @@ def _plain_predictions(registry, rows):
     from aiaas_lib.serving import Settings
     from aiaas_lib.serving.app import create_app
 
-    with TestClient(create_app(Settings(registry=registry, models=["churn"]))) as client:
-        import time
+    from aiaas_lib.loadtest import wait_ready
 
-        deadline = time.monotonic() + 60
-        while client.get("/v2/health/ready").status_code != 200 and time.monotonic() < deadline:
-            time.sleep(0.05)  # poll interval while the model loads
+    with TestClient(create_app(Settings(registry=registry, models=["churn"]))) as client:
+        wait_ready(client.get)
         return client.post("/v1/models/churn:predict", json={"instances": rows.to_dict(orient="records")}).json()
 
 

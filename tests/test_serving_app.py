@@ -1,99 +1,34 @@
 """The model service through FastAPI's TestClient: every route, every error path, auth, limits, batching,
-metrics and the lifecycle. Models are tiny (1 epoch on a few hundred rows) and built once per process."""
-import atexit
-import functools
+metrics and the lifecycle. Models are tiny (1 epoch on a few hundred rows), built once per session (tests/conftest.py)."""
 import hmac
 import json
 import shutil
-import tempfile
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from aiaas_lib import data
+from _serving import CATEGORICAL, NUMERIC, churn_rows, images, ready_client
+from aiaas_lib.loadtest import poll_until, wait_ready
 from aiaas_lib.serving import Settings, create_app
 from aiaas_lib.serving import security as security_module
 from aiaas_lib.serving.runtime import ModelRuntime
 
-NUMERIC, CATEGORICAL = list(data.CHURN_NUMERIC), list(data.CHURN_CATEGORICAL)
 KEYS = ["test-key-aaaaaaaa", "test-key-bbbbbbbb"]
 
 
-@functools.lru_cache(maxsize=1)
-def tiny_registry() -> str:
-    """A registry with churn v1 (stable) and v2 (canary, another seed) and a tiny fashion CNN (stable)."""
-    from aiaas_lib.env import import_tensorflow
-
-    import_tensorflow()
-    import keras
-
-    from aiaas_lib.defaults import tabular_metadata
-    from aiaas_lib.keras_models import fashion_cnn, fit_tabular_classifier
-    from aiaas_lib.registry import ModelRegistry
-
-    root = tempfile.mkdtemp(prefix="aiaas-serving-test-")
-    atexit.register(shutil.rmtree, root, True)
-    reg = ModelRegistry(root)
-    X, y = data.churn_xy(data.load_churn())
-    X_train, y_train = X.iloc[:300], y[:300]
-    model = fit_tabular_classifier(X_train, y_train, NUMERIC, CATEGORICAL, hidden=(4,), epochs=1)
-    meta = tabular_metadata(X_train, NUMERIC, CATEGORICAL, {"roc_auc": 0.5}, n_background=20)
-    reg.register("churn", model, meta)
-    out = model.get_layer("p_positive")
-    out.set_weights([out.get_weights()[0], out.get_weights()[1] + 1.0])  # version 2 predicts differently
-    reg.register("churn", model, meta)
-    reg.promote("churn", 1, "stable")
-    reg.set_label("churn", "canary", 2)
-    images = data.load_fashion_mnist("shipped", verbose=False)
-    keras.utils.set_random_seed(0)
-    cnn = fashion_cnn(filters=(4,), dense=8, batch_norm=False, dtype_policy="float32", name="fashion")
-    cnn.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    cnn.fit(images.x_train[:256, ..., None] / 255.0, images.y_train[:256], epochs=1, verbose=0)
-    reg.register("fashion", cnn, {"kind": "tensor", "input_shape": [28, 28, 1], "dtype": "float32",
-                                  "class_names": list(images.class_names), "output": "logits",
-                                  "metrics": {"accuracy": 0.1}})
-    reg.promote("fashion", 1, "stable")
-    return root
-
-
-def churn_rows(n: int = 2) -> list[dict]:
-    X, _ = data.churn_xy(data.load_churn())
-    return X.iloc[300:300 + n].to_dict("records")
-
-
-def images(n: int = 2) -> np.ndarray:
-    return data.load_fashion_mnist("shipped", verbose=False).x_test[:n, ..., None].astype("float32") / 255.0
-
-
-def wait_ready(client: TestClient, deadline_s: float = 60.0) -> None:
-    """Poll readiness until 200 (never a fixed sleep)."""
-    deadline = time.monotonic() + deadline_s
-    while client.get("/v2/health/ready").status_code != 200:
-        assert time.monotonic() < deadline, "service not ready in time"
-        time.sleep(0.02)
-
-
-def start(settings: Settings):
-    client = TestClient(create_app(settings))
-    client.__enter__()
-    wait_ready(client)
-    return client
-
-
 @pytest.fixture(scope="module")
-def client():
-    c = start(Settings(registry=tiny_registry(), all_versions=True))
+def client(tiny_registry):
+    c = ready_client(create_app(Settings(registry=tiny_registry, all_versions=True)))
     yield c
     c.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="module")
-def keyed():
-    c = start(Settings(registry=tiny_registry(), api_keys=KEYS, models=["churn"]))
+def keyed(tiny_registry):
+    c = ready_client(create_app(Settings(registry=tiny_registry, api_keys=KEYS, models=["churn"])))
     yield c
     c.__exit__(None, None, None)
 
@@ -109,12 +44,12 @@ def v2_churn_inputs(rows):
              "data": [r[c] if c in NUMERIC else str(r[c]) for r in rows]} for c in NUMERIC + CATEGORICAL]
 
 
-def direct_churn(rows, version=1):
+def direct_churn(registry, rows, version=1):
     from aiaas_lib.keras_models import tabular_inputs
     from aiaas_lib.registry import ModelRegistry
     from aiaas_lib.schema import validate_rows
 
-    reg = ModelRegistry(tiny_registry())
+    reg = ModelRegistry(registry)
     frame = validate_rows(rows, reg.metadata("churn", version)["input_schema"])
     return np.asarray(reg.load("churn", version)(tabular_inputs(frame, NUMERIC, CATEGORICAL)))
 
@@ -128,7 +63,7 @@ def test_readiness_is_public_and_200_when_loaded(keyed):
     assert keyed.get("/v2/health/ready").json() == {"ready": True}
 
 
-def test_not_ready_while_loading_then_ready(monkeypatch):
+def test_not_ready_while_loading_then_ready(tiny_registry, monkeypatch):
     gate = threading.Event()
     real = ModelRuntime.from_registry.__func__
 
@@ -137,20 +72,20 @@ def test_not_ready_while_loading_then_ready(monkeypatch):
         return real(cls, *args, **kwargs)
 
     monkeypatch.setattr(ModelRuntime, "from_registry", classmethod(slow))
-    with TestClient(create_app(Settings(registry=tiny_registry(), models=["churn"]))) as c:
+    with TestClient(create_app(Settings(registry=tiny_registry, models=["churn"]))) as c:
         ready = c.get("/v2/health/ready")
         status = c.get("/v1/models/churn").json()["model_version_status"][0]["state"]
         predict = c.post("/v1/models/churn:predict", json={"instances": churn_rows(1)})
         gate.set()
-        wait_ready(c)
+        wait_ready(c.get)
     assert ready.status_code == 503 and "loading models ['churn']" in ready.json()["error"]
     assert status == "LOADING"
     assert predict.status_code == 503 and predict.headers["retry-after"] == "1"
 
 
-def test_begin_shutdown_reports_not_ready_first():
-    with TestClient(create_app(Settings(registry=tiny_registry(), models=["fashion"]))) as c:
-        wait_ready(c)
+def test_begin_shutdown_reports_not_ready_first(tiny_registry):
+    with TestClient(create_app(Settings(registry=tiny_registry, models=["fashion"]))) as c:
+        wait_ready(c.get)
         c.app.state.service.begin_shutdown()
         ready = c.get("/v2/health/ready")
         state = c.get("/v1/models/fashion").json()["model_version_status"][0]["state"]
@@ -161,15 +96,12 @@ def test_begin_shutdown_reports_not_ready_first():
     assert_error(model_ready, 503, "shutting down")
 
 
-def test_model_that_fails_to_load_is_reported(tmp_path):
+def test_model_that_fails_to_load_is_reported(tiny_registry, tmp_path):
     root = tmp_path / "reg"
-    shutil.copytree(tiny_registry(), root)
+    shutil.copytree(tiny_registry, root)
     (root / "fashion" / "1" / "model.keras").write_bytes(b"tampered")
     with TestClient(create_app(Settings(registry=root, models=["fashion"]))) as c:
-        deadline = time.monotonic() + 30
-        while not c.app.state.service.loaded:
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+        poll_until(lambda: c.app.state.service.loaded, 30, "the load attempt to end")
         ready, status = c.get("/v2/health/ready"), c.get("/v1/models/fashion").json()
         predict = c.post("/v1/models/fashion:predict", json={"instances": images(1).tolist()})
     assert ready.status_code == 503 and "IntegrityError" in ready.json()["error"]
@@ -178,9 +110,9 @@ def test_model_that_fails_to_load_is_reported(tmp_path):
     assert_error(predict, 503, "failed to load")
 
 
-def test_unknown_model_in_settings_stops_start_up():
+def test_unknown_model_in_settings_stops_start_up(tiny_registry):
     with pytest.raises(ValueError, match="cannot serve models=\\['nope'\\]"):
-        with TestClient(create_app(Settings(registry=tiny_registry(), models=["nope"]))):
+        with TestClient(create_app(Settings(registry=tiny_registry, models=["nope"]))):
             pass
 
 
@@ -213,11 +145,11 @@ def test_predict_route_with_colon_suffix_is_routed(client):
     assert client.post("/v1/models/churn:predict", json={"instances": churn_rows(1)}).status_code == 200
 
 
-def test_predict_rows_match_the_model(client):
+def test_predict_rows_match_the_model(tiny_registry, client):
     rows = churn_rows(3)
     got = np.array(client.post("/v1/models/churn:predict", json={"instances": rows}).json()["predictions"])
     # 1e-5: the service's NumPy encoder + compiled head vs the whole Keras model, float32 round-off
-    np.testing.assert_allclose(got, direct_churn(rows), atol=1e-5)
+    np.testing.assert_allclose(got, direct_churn(tiny_registry, rows), atol=1e-5)
 
 
 def test_predict_columnar_matches_rows(client):
@@ -234,13 +166,13 @@ def test_predict_accepts_one_element_lists(client):
     assert client.post("/v1/models/churn:predict", json={"instances": wrapped}).json() == a
 
 
-def test_predict_version_and_label_routes_use_that_version(client):
+def test_predict_version_and_label_routes_use_that_version(tiny_registry, client):
     rows = churn_rows(2)
     v2 = client.post("/v1/models/churn/versions/2:predict", json={"instances": rows}).json()["predictions"]
     canary = client.post("/v1/models/churn/labels/canary:predict", json={"instances": rows}).json()["predictions"]
     assert v2 == canary
-    np.testing.assert_allclose(v2, direct_churn(rows, version=2), atol=1e-5)  # float32 round-off
-    assert not np.allclose(v2, direct_churn(rows, version=1), atol=1e-3)
+    np.testing.assert_allclose(v2, direct_churn(tiny_registry, rows, version=2), atol=1e-5)  # float32 round-off
+    assert not np.allclose(v2, direct_churn(tiny_registry, rows, version=1), atol=1e-3)
 
 
 def test_predict_tensor_rows_and_columns(client):
@@ -269,9 +201,9 @@ def test_explain_needs_exactly_instances(client):
     assert_error(client.post("/v1/models/churn:explain", json={"inputs": {}}), 400, '{"instances"')
 
 
-def test_explain_limit_of_instances():
-    with TestClient(create_app(Settings(registry=tiny_registry(), models=["churn"], max_explain_instances=1))) as c:
-        wait_ready(c)
+def test_explain_limit_of_instances(tiny_registry):
+    with TestClient(create_app(Settings(registry=tiny_registry, models=["churn"], max_explain_instances=1))) as c:
+        wait_ready(c.get)
         r = c.post("/v1/models/churn:explain", json={"instances": churn_rows(2)})
     assert_error(r, 413, "max_explain_instances=1")
 
@@ -463,8 +395,8 @@ def test_curl_default_form_content_type_is_read_as_json(client):
 
 # ------------------------------------------------------------------------------------------ limits
 @pytest.fixture(scope="module")
-def limited():
-    c = start(Settings(registry=tiny_registry(), models=["churn"], max_body_bytes=2000, max_instances=2))
+def limited(tiny_registry):
+    c = ready_client(create_app(Settings(registry=tiny_registry, models=["churn"], max_body_bytes=2000, max_instances=2)))
     yield c
     c.__exit__(None, None, None)
 
@@ -488,11 +420,11 @@ def test_too_many_instances_is_413_naming_the_limit(limited):
     assert_error(r, 413, "max_instances=2")
 
 
-def test_rate_limit_gives_429_with_retry_after():
-    settings = Settings(registry=tiny_registry(), models=["churn"], api_keys=KEYS, rate_limit_per_minute=6,
+def test_rate_limit_gives_429_with_retry_after(tiny_registry):
+    settings = Settings(registry=tiny_registry, models=["churn"], api_keys=KEYS, rate_limit_per_minute=6,
                         rate_limit_burst=2)
     with TestClient(create_app(settings)) as c:
-        wait_ready(c)
+        wait_ready(c.get)
         first = {"Authorization": f"Bearer {KEYS[0]}"}
         codes = [c.get("/v1/models/churn", headers=first).status_code for _ in range(3)]
         refused = c.get("/v1/models/churn", headers=first)
@@ -539,8 +471,8 @@ def test_metrics_need_a_key_unless_public(keyed):
     assert keyed.get("/metrics", headers={"Authorization": f"Bearer {KEYS[0]}"}).status_code == 200
 
 
-def test_metrics_public_setting_opens_metrics():
-    with TestClient(create_app(Settings(registry=tiny_registry(), models=["churn"], api_keys=KEYS,
+def test_metrics_public_setting_opens_metrics(tiny_registry):
+    with TestClient(create_app(Settings(registry=tiny_registry, models=["churn"], api_keys=KEYS,
                                         metrics_public=True))) as c:
         assert c.get("/metrics").status_code == 200
 
@@ -565,31 +497,31 @@ def test_metrics_have_latency_batch_size_and_load_time(client):
 
 
 # ---------------------------------------------------------------------------------------- batching
-def test_concurrent_requests_are_batched():
-    settings = Settings(registry=tiny_registry(), models=["churn"], batching=True, batch_max_wait_ms=500,
+def test_concurrent_requests_are_batched(tiny_registry):
+    settings = Settings(registry=tiny_registry, models=["churn"], batching=True, batch_max_wait_ms=500,
                         batch_max_size=64)
     rows = churn_rows(4)
     with TestClient(create_app(settings)) as c:
-        wait_ready(c)
+        wait_ready(c.get)
         with ThreadPoolExecutor(4) as pool:
             results = list(pool.map(lambda r: c.post("/v1/models/churn:predict", json={"instances": [r]}), rows))
         text = c.get("/metrics").text
         batches = c.app.state.service.entries["churn"].batchers[1].batches
     assert [r.status_code for r in results] == [200] * 4
-    np.testing.assert_allclose([r.json()["predictions"][0] for r in results], direct_churn(rows), atol=1e-5)
+    np.testing.assert_allclose([r.json()["predictions"][0] for r in results], direct_churn(tiny_registry, rows), atol=1e-5)
     assert max(batches) > 1
     count_le_1 = float(text.split('aiaas_batch_size_bucket{le="1.0",model="churn"} ')[1].split()[0])
     count_all = float(text.split('aiaas_batch_size_count{model="churn"} ')[1].split()[0])
     assert count_all > count_le_1  # the histogram saw a batch of more than one row
 
 
-def test_full_batch_queue_is_503_with_retry_after(monkeypatch):
+def test_full_batch_queue_is_503_with_retry_after(tiny_registry, monkeypatch):
     gate, entered = threading.Event(), threading.Event()
-    settings = Settings(registry=tiny_registry(), models=["fashion"], batching=True, batch_max_wait_ms=0,
+    settings = Settings(registry=tiny_registry, models=["fashion"], batching=True, batch_max_wait_ms=0,
                         batch_queue_size=1)
     body = {"instances": images(1).tolist()}
     with TestClient(create_app(settings)) as c:
-        wait_ready(c)
+        wait_ready(c.get)
         svc = c.app.state.service
         runtime = svc.entries["fashion"].runtimes[1]
         real = runtime.predict
@@ -605,10 +537,7 @@ def test_full_batch_queue_is_503_with_retry_after(monkeypatch):
             running = pool.submit(c.post, "/v1/models/fashion:predict", json=body)
             assert entered.wait(30)  # the first request is inside the model call
             queued = pool.submit(c.post, "/v1/models/fashion:predict", json=body)
-            deadline = time.monotonic() + 30
-            while batcher.waiting < 1:  # the second waits in the queue (size 1)
-                assert time.monotonic() < deadline
-                time.sleep(0.01)
+            poll_until(lambda: batcher.waiting >= 1, 30, "the second request to queue")  # queue size 1
             refused = c.post("/v1/models/fashion:predict", json=body)
             gate.set()
             assert running.result().status_code == 200 and queued.result().status_code == 200
@@ -724,22 +653,22 @@ def test_huge_number_in_a_row_is_named(client):
     assert_error(r, 400, "row 0: field 'tenure' is beyond float32's range")
 
 
-def test_explain_without_background_rows_is_400(tmp_path):
+def test_explain_without_background_rows_is_400(tiny_registry, tmp_path):
     root = tmp_path / "reg"
-    shutil.copytree(tiny_registry(), root)
+    shutil.copytree(tiny_registry, root)
     meta_file = root / "churn" / "1" / "metadata.json"
     meta = json.loads(meta_file.read_text())
     del meta["background"]
     meta_file.write_text(json.dumps(meta))
     with TestClient(create_app(Settings(registry=root, models=["churn"]))) as c:
-        wait_ready(c)
+        wait_ready(c.get)
         r = c.post("/v1/models/churn:explain", json={"instances": churn_rows(1)})
     assert_error(r, 400, "has no 'background' rows")
 
 
-def test_batching_also_serves_kserve_infer():
-    with TestClient(create_app(Settings(registry=tiny_registry(), models=["fashion"], batching=True))) as c:
-        wait_ready(c)
+def test_batching_also_serves_kserve_infer(tiny_registry):
+    with TestClient(create_app(Settings(registry=tiny_registry, models=["fashion"], batching=True))) as c:
+        wait_ready(c.get)
         x = images(1)
         req = {"inputs": [{"name": "image", "shape": [1, 28, 28, 1], "datatype": "FP32", "data": x.ravel().tolist()}]}
         r = c.post("/v2/models/fashion/infer", json=req)
@@ -756,11 +685,11 @@ def test_service_predict_without_batching_runs_in_a_worker_thread(client):
 
 
 # ------------------------------------------------------------------------------------------ gc freeze
-def test_gc_freeze_freezes_the_loaded_objects_and_undoes_it_at_shutdown():
+def test_gc_freeze_freezes_the_loaded_objects_and_undoes_it_at_shutdown(tiny_registry):
     import gc
 
     gc.unfreeze()
-    c = start(Settings(registry=tiny_registry(), models=["churn"], gc_freeze=True))
+    c = ready_client(create_app(Settings(registry=tiny_registry, models=["churn"], gc_freeze=True)))
     try:
         assert gc.get_freeze_count() > 10_000  # TF, Keras and the loaded model: out of the collector's scans
         assert c.post("/v1/models/churn:predict", json={"instances": churn_rows(1)}).status_code == 200
@@ -769,7 +698,7 @@ def test_gc_freeze_freezes_the_loaded_objects_and_undoes_it_at_shutdown():
     assert gc.get_freeze_count() == 0
 
 
-def test_gc_freeze_is_off_for_in_process_apps_and_on_for_aiaas_serve(monkeypatch):
+def test_gc_freeze_is_off_for_in_process_apps_and_on_for_aiaas_serve(tiny_registry, monkeypatch):
     from aiaas_lib import cli
     from aiaas_lib.serving import server
 
@@ -777,8 +706,8 @@ def test_gc_freeze_is_off_for_in_process_apps_and_on_for_aiaas_serve(monkeypatch
     seen = {}
     monkeypatch.delenv("AIAAS_GC_FREEZE", raising=False)
     monkeypatch.setattr(server, "serve", lambda settings: seen.setdefault("s", settings) and 0)
-    assert cli.main(["serve", "--registry", tiny_registry()]) == 0
+    assert cli.main(["serve", "--registry", tiny_registry]) == 0
     assert seen.pop("s").gc_freeze is True
     monkeypatch.setenv("AIAAS_GC_FREEZE", "false")  # the environment still decides when it is set
-    assert cli.main(["serve", "--registry", tiny_registry()]) == 0
+    assert cli.main(["serve", "--registry", tiny_registry]) == 0
     assert seen["s"].gc_freeze is False

@@ -2,107 +2,63 @@
 
 The registry has churn version 1 (``stable``) and version 2 (``canary``: the same network with its output
 bias raised by 1, so it predicts differently). Tests that promote or roll back work on their own copy."""
-import atexit
-import functools
 import math
 import shutil
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
-from aiaas_lib import data
+from _serving import CATEGORICAL, NUMERIC, churn_rows, ready_client
 from aiaas_lib.monitoring import parse_metrics, predictions_by_version
 from aiaas_lib.registry import ModelRegistry
 from aiaas_lib.serving import Settings, create_app
 
-NUMERIC, CATEGORICAL = list(data.CHURN_NUMERIC), list(data.CHURN_CATEGORICAL)
 KEY = "canary-test-key-aaaaaaaa"
 
 
-@functools.lru_cache(maxsize=1)
-def base_registry() -> str:
-    """churn v1 (stable), v2 (canary, output bias + 1)."""
-    from aiaas_lib.env import import_tensorflow
-
-    import_tensorflow()
-    from aiaas_lib.defaults import tabular_metadata
-    from aiaas_lib.keras_models import fit_tabular_classifier
-
-    root = tempfile.mkdtemp(prefix="aiaas-canary-test-")
-    atexit.register(shutil.rmtree, root, True)
-    reg = ModelRegistry(root)
-    X, y = data.churn_xy(data.load_churn())
-    model = fit_tabular_classifier(X.iloc[:300], y[:300], NUMERIC, CATEGORICAL, hidden=(4,), epochs=1)
-    meta = tabular_metadata(X.iloc[:300], NUMERIC, CATEGORICAL, {"roc_auc": 0.5}, n_background=5)
-    reg.register("churn", model, meta)
-    out = model.get_layer("p_positive")
-    out.set_weights([out.get_weights()[0], out.get_weights()[1] + 1.0])
-    reg.register("churn", model, meta)
-    reg.promote("churn", 1, "stable")
-    reg.set_label("churn", "canary", 2)
-    return root
-
-
-def registry_copy(tmp_path: Path) -> str:
+@pytest.fixture
+def registry_copy(churn_registry, tmp_path) -> str:
+    """A copy of the churn registry that a test may promote, roll back or break."""
     target = tmp_path / "registry"
-    shutil.copytree(base_registry(), target)
+    shutil.copytree(churn_registry, target)
     return str(target)
 
 
 def rows(n: int = 2) -> list[dict]:
-    X, _ = data.churn_xy(data.load_churn())
-    return X.iloc[400:400 + n].to_dict("records")
-
-
-def start(**settings) -> TestClient:
-    settings.setdefault("registry", base_registry())
-    client = TestClient(create_app(Settings(**settings)))
-    client.__enter__()
-    deadline = time.monotonic() + 60
-    while client.get("/v2/health/ready").status_code != 200:  # poll, never a fixed sleep
-        assert time.monotonic() < deadline, "service not ready in time"
-        time.sleep(0.02)
-    return client
+    return churn_rows(n, start=400)
 
 
 @pytest.fixture
-def serve():
-    clients = []
-
-    def make(**settings) -> TestClient:
-        clients.append(start(**settings))
-        return clients[-1]
-
-    yield make
-    for c in clients:
-        c.__exit__(None, None, None)
+def serve(serve, churn_registry):
+    """conftest's ``serve``, taking the settings as keywords, on the churn registry unless ``registry`` is given."""
+    return lambda **settings: serve(Settings(**{"registry": churn_registry, **settings}))
 
 
 @pytest.fixture(scope="module")
-def canary20():
+def canary20(churn_registry):
     """Read-only: 20 % canary, seeded, public metrics."""
-    client = start(canary_weight=0.2, canary_seed=0, metrics_public=True)
+    client = ready_client(create_app(Settings(
+        registry=churn_registry, canary_weight=0.2, canary_seed=0, metrics_public=True)))
     yield client
     client.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="module")
-def plain():
+def plain(churn_registry):
     """Read-only use or validation errors only: no canary, every version loaded, API keys on."""
-    client = start(all_versions=True, api_keys=[KEY], canary_seed=0)
+    client = ready_client(create_app(Settings(
+        registry=churn_registry, all_versions=True, api_keys=[KEY], canary_seed=0)))
     client.headers["Authorization"] = f"Bearer {KEY}"
     yield client
     client.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="module")
-def all_canary():
+def all_canary(churn_registry):
     """Read-only: every default-route request to the canary, shadow on (it must not shadow those)."""
-    client = start(canary_weight=1.0, shadow=True, all_versions=True)
+    client = ready_client(create_app(Settings(
+        registry=churn_registry, canary_weight=1.0, shadow=True, all_versions=True)))
     yield client
     client.__exit__(None, None, None)
 
@@ -158,10 +114,10 @@ def test_v2_infer_default_route_follows_the_canary(all_canary):
 
 
 @pytest.mark.parametrize("settings, planned", [({}, [1]), ({"canary_weight": 0.1}, [1, 2]), ({"shadow": True}, [1, 2])])
-def test_canary_is_loaded_only_when_used(settings, planned):
+def test_canary_is_loaded_only_when_used(churn_registry, settings, planned):
     from aiaas_lib.serving.service import Service
 
-    svc = Service(Settings(registry=base_registry(), **settings))
+    svc = Service(Settings(registry=churn_registry, **settings))
     svc.plan()  # plans without loading
     assert svc.entries["churn"].planned == planned
 
@@ -210,8 +166,8 @@ def test_canary_answered_requests_are_not_shadowed(all_canary):
 
 
 # -------------------------------------------------------------------------------------------- reload
-def test_reload_picks_up_a_promotion(serve, tmp_path):
-    root = registry_copy(tmp_path)
+def test_reload_picks_up_a_promotion(registry_copy, serve):
+    root = registry_copy
     client = serve(registry=root)
     ModelRegistry(root).promote("churn", 2, "stable")
     assert predict(client).headers["x-model-version"] == "1"  # labels are read at start and by reload only
@@ -220,8 +176,8 @@ def test_reload_picks_up_a_promotion(serve, tmp_path):
     assert predict(client).headers["x-model-version"] == "2"
 
 
-def test_rollback_restores_the_previous_version_after_reload(serve, tmp_path):
-    root = registry_copy(tmp_path)
+def test_rollback_restores_the_previous_version_after_reload(registry_copy, serve):
+    root = registry_copy
     client = serve(registry=root)
     reg = ModelRegistry(root)
     reg.promote("churn", 2, "stable")
@@ -253,8 +209,8 @@ def test_reload_refuses_bad_bodies(plain, body, status, match):
     assert reply.status_code == status and match in reply.json()["error"], reply.text
 
 
-def test_reload_without_a_canary_label_is_409(serve, tmp_path):
-    root = registry_copy(tmp_path)
+def test_reload_without_a_canary_label_is_409(registry_copy, serve):
+    root = registry_copy
     ModelRegistry(root).remove_label("churn", "canary")
     reply = serve(registry=root).post("/v1/models/churn:reload", json={"canary_weight": 0.3})
     assert reply.status_code == 409 and "has no 'canary' label" in reply.json()["error"]
@@ -271,8 +227,8 @@ def test_reload_needs_an_api_key_when_keys_are_set(plain):
     assert plain.post("/v1/models/churn:reload").status_code == 200  # the fixture's valid key
 
 
-def test_reload_that_fails_to_load_keeps_the_old_routing(serve, tmp_path):
-    root = registry_copy(tmp_path)
+def test_reload_that_fails_to_load_keeps_the_old_routing(registry_copy, serve):
+    root = registry_copy
     client = serve(registry=root)
     (Path(root) / "churn" / "2" / "model.keras").write_bytes(b"tampered")
     ModelRegistry(root).promote("churn", 2, "stable")
@@ -281,12 +237,12 @@ def test_reload_that_fails_to_load_keeps_the_old_routing(serve, tmp_path):
     assert predict(client).headers["x-model-version"] == "1"
 
 
-def test_cli_passes_canary_flags_to_the_settings(monkeypatch, tmp_path):
+def test_cli_passes_canary_flags_to_the_settings(churn_registry, monkeypatch, tmp_path):
     from aiaas_lib import cli
     from aiaas_lib.serving import server
 
     seen = {}
     monkeypatch.setattr(server, "serve", lambda settings: seen.setdefault("s", settings) and 0)
-    assert cli.main(["serve", "--registry", base_registry(), "--canary-weight", "0.25", "--shadow"]) == 0
+    assert cli.main(["serve", "--registry", churn_registry, "--canary-weight", "0.25", "--shadow"]) == 0
     assert (seen["s"].canary_weight, seen["s"].shadow) == (0.25, True)
-    assert cli.main(["serve", "--registry", base_registry(), "--canary-weight", "2"]) == 2
+    assert cli.main(["serve", "--registry", churn_registry, "--canary-weight", "2"]) == 2

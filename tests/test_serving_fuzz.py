@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aiaas_lib.serving import Settings, create_app
-from test_serving_app import CATEGORICAL, NUMERIC, churn_rows, tiny_registry, wait_ready
+from _serving import CATEGORICAL, NUMERIC, churn_rows
+from aiaas_lib.loadtest import wait_ready
 
 FUZZ = settings(max_examples=200, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -36,9 +37,9 @@ v2_tensors = st.lists(st.fixed_dictionaries({
 
 
 @pytest.fixture(scope="module")
-def client():
-    with TestClient(create_app(Settings(registry=tiny_registry(), max_explain_instances=4))) as c:
-        wait_ready(c)
+def client(tiny_registry):
+    with TestClient(create_app(Settings(registry=tiny_registry, max_explain_instances=4))) as c:
+        wait_ready(c.get)
         yield c
 
 

@@ -9,12 +9,11 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
+from _serving import ready_client
 from aiaas_lib.generation import chat_prompt
 from aiaas_lib.serving import Settings, create_app
 from aiaas_lib.serving.openai_api import MAX_N, _chat_stops, decode_base64_embedding
@@ -55,19 +54,9 @@ def text_registry() -> str:
     return root
 
 
-def _ready_client(app) -> TestClient:
-    client = TestClient(app)
-    client.__enter__()
-    deadline = time.monotonic() + 60
-    while client.get("/v2/health/ready").status_code != 200:
-        assert time.monotonic() < deadline, "service did not become ready"
-        time.sleep(0.02)
-    return client
-
-
 @pytest.fixture(scope="module")
 def client():
-    c = _ready_client(create_app(Settings(registry=text_registry(), api_keys=[KEY])))
+    c = ready_client(create_app(Settings(registry=text_registry(), api_keys=[KEY])))
     yield c
     c.__exit__(None, None, None)
 
@@ -431,7 +420,7 @@ def test_wrong_method_takes_openai_shape(client):
 
 
 def test_rate_limit_is_shared_and_takes_openai_shape():
-    c = _ready_client(create_app(Settings(registry=text_registry(), api_keys=[KEY], models=["tiny-gpt"],
+    c = ready_client(create_app(Settings(registry=text_registry(), api_keys=[KEY], models=["tiny-gpt"],
                                           rate_limit_per_minute=1, rate_limit_burst=1)))
     try:
         assert c.get("/v1/models", headers=AUTH).status_code == 200

@@ -14,33 +14,21 @@ import httpx
 import numpy as np
 import pytest
 
-from aiaas_lib.loadtest import free_port
-from test_serving_app import CATEGORICAL, NUMERIC, churn_rows, images, tiny_registry
+from aiaas_lib.loadtest import free_port, poll_until
+from _serving import CATEGORICAL, NUMERIC, churn_rows, images
 
 KEY = "process-test-key-0123456789"
 
 
-def poll(check, deadline_s: float, what: str):
-    deadline = time.monotonic() + deadline_s
-    while True:
-        try:
-            if check():
-                return
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tiny_registry, tmp_path_factory):
     folder = tmp_path_factory.mktemp("serve")
     (folder / "keys.txt").write_text(f"# test key\n{KEY}\n")
     log = open(folder / "server.log", "w")
     port = free_port()
     env = dict(os.environ, AIAAS_MAX_BODY_BYTES=str(64 << 20), AIAAS_MAX_INSTANCES="4096")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "aiaas_lib.cli", "serve", "--registry", tiny_registry(), "--port", str(port),
+        [sys.executable, "-m", "aiaas_lib.cli", "serve", "--registry", tiny_registry, "--port", str(port),
          "--api-keys-file", str(folder / "keys.txt"), "--drain-seconds", "1"],
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )
@@ -50,7 +38,7 @@ def server(tmp_path_factory):
             assert proc.poll() is None, (folder / "server.log").read_text()
             return httpx.get(f"{url}/v2/health/ready", timeout=5).status_code == 200
 
-        poll(ready, 120, "the service to be ready")
+        poll_until(ready, 120, "the service to be ready")
         yield SimpleNamespace(url=url, port=port, proc=proc, log=folder / "server.log",
                               auth={"Authorization": f"Bearer {KEY}"})
     finally:
@@ -172,7 +160,7 @@ def test_sigterm_reports_not_ready_finishes_in_flight_request_and_exits_0(server
         text = httpx.get(f"{server.url}/metrics", headers=server.auth, timeout=5).text
         return float(re.search(r"^aiaas_requests_in_progress (\S+)$", text, re.M).group(1)) >= 2
 
-    poll(in_flight, 60, "the slow request to be in flight")
+    poll_until(in_flight, 60, "the slow request to be in flight")
     server.proc.send_signal(signal.SIGTERM)
     ready = httpx.get(f"{server.url}/v2/health/ready", timeout=5)  # within the 1 s drain: still answering
     worker.join(120)

@@ -69,8 +69,8 @@ def test_conv_output_size(size, k, s, padding, want):
     ({"x": np.zeros((4, 4, 1))}, r"x has shape \(4, 4, 1\); expected 4 dimensions"),
     ({"kernel": np.zeros((3, 3, 1))}, r"kernel has shape \(3, 3, 1\); expected 4 dimensions"),
     ({"kernel": np.zeros((3, 3, 2, 1))}, "kernel expects 2 input channels but x has 1"),
-    ({"stride": 0}, r"stride=0 must be an int >= 1"),
-    ({"stride": 1.5}, r"stride=1.5 must be an int >= 1"),
+    ({"stride": 0}, r"stride=0 must be an integer >= 1"),
+    ({"stride": 1.5}, r"stride=1.5 must be an integer >= 1"),
     ({"padding": "full"}, r"padding='full' is not supported; expected one of \['valid', 'same'\]"),
     ({"bias": np.zeros(3)}, r"bias has shape \(3,\); expected \(1,\), one per filter"),
     ({"kernel": np.zeros((7, 3, 1, 1))},
@@ -83,7 +83,7 @@ def test_conv2d_errors(kwargs, match):
 
 
 def test_conv_output_size_error():
-    with pytest.raises(ValueError, match="size=0 must be an int >= 1"):
+    with pytest.raises(ValueError, match="size=0 must be an integer >= 1"):
         vision.conv_output_size(0, 3)
 
 
@@ -139,7 +139,7 @@ def test_canvas_boxes_contain_the_object():
 @pytest.mark.parametrize("images, canvas, match", [
     (np.zeros((28, 28)), 64, r"images has shape \(28, 28\); expected \(n, height, width\)"),
     (np.ones((1, 28, 28)), 20, "images of 28×28 pixels do not fit on a canvas of 20×20"),
-    (np.ones((1, 28, 28)), 0, "canvas=0 must be an int >= 1"),
+    (np.ones((1, 28, 28)), 0, "canvas=0 must be an integer >= 1"),
     (np.zeros((1, 4, 4)), 8, "image has no pixel above threshold=0.0"),
 ])
 def test_canvas_errors(images, canvas, match):
@@ -189,8 +189,8 @@ def test_hungarian_beats_greedy_when_the_best_pair_is_a_trap():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"iou_threshold": 0}, r"iou_threshold=0 must be in \(0, 1\]"),
-    ({"max_misses": -1}, "max_misses=-1 must be an int >= 0"),
+    ({"iou_threshold": 0}, r"iou_threshold=0 must be a number in \(0, 1\]"),
+    ({"max_misses": -1}, "max_misses=-1 must be an integer >= 0"),
     ({"method": "nearest"}, r"method='nearest' is not a matcher; expected one of \['greedy', 'hungarian'\]"),
 ])
 def test_tracker_errors(kwargs, match):
@@ -243,10 +243,10 @@ def test_box_regressor_shape_and_range():
 @pytest.mark.parametrize("build, match", [
     (lambda: vision.cnn_backbone((28, 28)), r"input_shape=\(28, 28\) must be \(height, width, channels\)"),
     (lambda: vision.cnn_backbone(filters=()), "filters is empty"),
-    (lambda: vision.cnn_backbone(filters=(8, 0)), "filters=0 must be an int >= 1"),
-    (lambda: vision.cnn_backbone(features=0), "features=0 must be an int >= 1"),
+    (lambda: vision.cnn_backbone(filters=(8, 0)), "filters=0 must be an integer >= 1"),
+    (lambda: vision.cnn_backbone(features=0), "features=0 must be an integer >= 1"),
     (lambda: vision.image_classifier(vision.cnn_backbone(filters=(4,)), 0),
-     "num_classes=0 must be an int >= 1"),
+     "num_classes=0 must be an integer >= 1"),
     (lambda: vision.image_classifier(vision.cnn_backbone(filters=(4,)), 3, dropout=1.0),
      r"dropout=1.0 must be in \[0, 1\)"),
     (lambda: vision.augmentation(zoom=1.5), r"zoom=1.5 must be a fraction in \[0, 1\)"),

@@ -1,23 +1,28 @@
-"""Model compression: int8 quantization, magnitude pruning, knowledge distillation, and honest measurement.
+"""Used by notebook 15.
+
+Model compression: int8 quantization, magnitude pruning, knowledge distillation, and honest measurement.
 
 One concept per module; the public names are re-exported here. Importing this package imports only
-NumPy: TensorFlow and Keras load inside the functions that need them (``PruningCallback`` and
-``Distiller``, Keras subclasses, are defined on first access).
+NumPy: TensorFlow and Keras load inside the functions that need them. The two Keras subclasses,
+``PruningCallback`` and ``Distiller``, are plain classes in :mod:`.keras_classes` (which imports Keras at
+the top); this package imports that module on first access to either name.
 
-=================  ========================================================================================
-module             what
-=================  ========================================================================================
-:mod:`.quantize`   :func:`affine_params`, :func:`symmetric_scale`, :func:`quantize`, :func:`dequantize`
-                   (the int8 maths), :func:`keras_int8` (Keras 3's ``model.quantize``),
-                   :func:`tflite_tensor_params` (what a ``.tflite`` file stores); the TFLite conversion is
-                   :func:`aiaas_lib.export.export_tflite`
-:mod:`.prune`      :func:`magnitude_mask`, :func:`prune`, :class:`PolynomialSchedule`,
-                   ``PruningCallback``, :func:`prune_during_fit`, :func:`sparsity`, :func:`layer_sparsity`
-:mod:`.distill`    :func:`soft_targets`, :func:`kd_loss`, ``Distiller``, :func:`distill`
-:mod:`.measure`    :func:`file_size`, :func:`gzip_size`, :func:`save_for_serving`, :func:`median_ms`,
-                   :func:`keras_latencies`, :class:`Candidate`, :func:`keras_candidate`,
-                   :func:`tflite_candidate`, :func:`compare` (the one table)
-=================  ========================================================================================
+=====================  ====================================================================================
+module                 what
+=====================  ====================================================================================
+:mod:`.quantize`       :func:`affine_params`, :func:`symmetric_scale`, :func:`quantize`, :func:`dequantize`
+                       (the int8 maths), :func:`keras_int8` (Keras 3's ``model.quantize``),
+                       :func:`tflite_tensor_params` (what a ``.tflite`` file stores); the TFLite conversion
+                       is :func:`aiaas_lib.export.export_tflite`
+:mod:`.prune`          :func:`magnitude_mask`, :func:`prune`, :class:`PolynomialSchedule`,
+                       :func:`prune_during_fit`, :func:`sparsity`, :func:`layer_sparsity`
+:mod:`.distill`        :func:`soft_targets`, :func:`kd_loss`, :func:`distill`
+:mod:`.keras_classes`  ``PruningCallback`` (keeps the pruning masks during ``fit``), ``Distiller`` (a KD
+                       ``train_step``)
+:mod:`.measure`        :func:`file_size`, :func:`gzip_size`, :func:`save_for_serving`, :func:`median_ms`,
+                       :func:`keras_latencies`, :class:`Candidate`, :func:`keras_candidate`,
+                       :func:`tflite_candidate`, :func:`compare` (the one table)
+=====================  ====================================================================================
 
 Examples
 --------
@@ -40,13 +45,10 @@ from aiaas_lib.compression.quantize import (  # noqa: F401
 
 
 def __getattr__(name: str):
-    """``PruningCallback`` and ``Distiller`` subclass Keras classes: made on first access."""
-    if name == "PruningCallback":
-        from aiaas_lib.compression.prune import _pruning_callback_class
+    """``PruningCallback`` and ``Distiller`` (Keras subclasses) come from :mod:`.keras_classes`, imported on
+    first access so that importing this package does not import TensorFlow."""
+    if name in ("PruningCallback", "Distiller"):
+        from aiaas_lib.compression import keras_classes
 
-        return _pruning_callback_class()
-    if name == "Distiller":
-        from aiaas_lib.compression.distill import _distiller_class
-
-        return _distiller_class()
+        return getattr(keras_classes, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,6 @@
-"""Knowledge distillation: a small *student* learns from a large *teacher*'s softened outputs.
+"""Used by notebook 15.
+
+Knowledge distillation: a small *student* learns from a large *teacher*'s softened outputs.
 
 With temperature :math:`T`, :math:`p^T = \\mathrm{softmax}(z / T)`. The KD loss (Hinton et al., 2015) is
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from aiaas_lib.env import import_tensorflow
+from aiaas_lib.numpy_nn.activations import softmax
 
 
 def _check(temperature: float, alpha: float) -> tuple[float, float]:
@@ -38,9 +41,7 @@ def soft_targets(logits, temperature: float = 1.0) -> np.ndarray:
     [0.419, 0.326, 0.254]
     """
     temperature, _ = _check(temperature, 0.0)
-    z = np.asarray(logits, dtype=np.float64) / temperature
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    return softmax(np.asarray(logits, dtype=np.float64) / temperature)
 
 
 def kd_loss(y_true, student_logits, teacher_logits, temperature: float = 4.0, alpha: float = 0.1):
@@ -94,80 +95,6 @@ def kd_loss(y_true, student_logits, teacher_logits, temperature: float = 4.0, al
     return ops.mean(alpha * ce + (1.0 - alpha) * temperature ** 2 * kl)
 
 
-_CLASSES: dict = {}
-
-
-def _distiller_class():
-    """Define :class:`Distiller` on first use (a keras.Model subclass; the module imports no Keras)."""
-    if "Distiller" in _CLASSES:
-        return _CLASSES["Distiller"]
-    tf = import_tensorflow()
-    import keras
-
-    class Distiller(keras.Model):
-        """Train ``student`` from a frozen ``teacher`` with :func:`kd_loss` (a custom ``train_step``).
-
-        ``fit(x, y)`` takes the same data as the student; the teacher only runs forward
-        (``training=False``). Calling the distiller calls the student; keep and save ``distiller.student``.
-        ``evaluate`` reports the student's label cross-entropy and accuracy.
-
-        Parameters
-        ----------
-        student, teacher : keras.Model
-            Both output logits of the same number of classes.
-        temperature : float
-            :math:`T > 0`.
-        alpha : float
-            Weight of the label loss, in [0, 1].
-        """
-
-        def __init__(self, student, teacher, temperature: float = 4.0, alpha: float = 0.1, **kwargs):
-            super().__init__(**kwargs)
-            self.temperature, self.alpha = _check(temperature, alpha)
-            self.student, self.teacher = student, teacher
-            self.loss_tracker = keras.metrics.Mean(name="loss")
-            self.accuracy_tracker = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
-
-        @property
-        def metrics(self):
-            return [self.loss_tracker, self.accuracy_tracker]
-
-        def call(self, x, training=False):
-            return self.student(x, training=training)
-
-        def train_step(self, data):
-            x, y = data[0], data[1]
-            teacher_logits = self.teacher(x, training=False)
-            with tf.GradientTape() as tape:
-                student_logits = self.student(x, training=True)
-                loss = kd_loss(y, student_logits, teacher_logits, self.temperature, self.alpha)
-            variables = self.student.trainable_variables
-            self.optimizer.apply(tape.gradient(loss, variables), variables)
-            self.loss_tracker.update_state(loss)
-            self.accuracy_tracker.update_state(y, student_logits)
-            return {m.name: m.result() for m in self.metrics}
-
-        def test_step(self, data):
-            x, y = data[0], data[1]
-            logits = self.student(x, training=False)
-            ce = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
-            self.loss_tracker.update_state(ce)
-            self.accuracy_tracker.update_state(y, logits)
-            return {m.name: m.result() for m in self.metrics}
-
-    Distiller.__module__ = __name__
-    Distiller.__qualname__ = "Distiller"
-    _CLASSES["Distiller"] = Distiller
-    return Distiller
-
-
-def __getattr__(name: str):
-    """``Distiller`` is made on first access (see :func:`_distiller_class`)."""
-    if name == "Distiller":
-        return _distiller_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def distill(teacher, student, x, y, temperature: float = 4.0, alpha: float = 0.1, epochs: int = 3,
             batch_size: int = 128, learning_rate: float = 1e-3, validation_data=None):
     """Train ``student`` (in place) to imitate ``teacher`` on ``(x, y)`` with :class:`Distiller`.
@@ -193,7 +120,9 @@ def distill(teacher, student, x, y, temperature: float = 4.0, alpha: float = 0.1
     import_tensorflow()
     import keras
 
-    distiller = _distiller_class()(student, teacher, temperature=temperature, alpha=alpha)
+    from aiaas_lib.compression.keras_classes import Distiller
+
+    distiller = Distiller(student, teacher, temperature=temperature, alpha=alpha)
     distiller.compile(optimizer=keras.optimizers.Adam(learning_rate))
     return distiller.fit(np.asarray(x, "float32"), np.asarray(y), epochs=int(epochs), batch_size=int(batch_size),
                          verbose=0, validation_data=validation_data)

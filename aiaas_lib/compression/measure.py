@@ -1,4 +1,6 @@
-"""Measure compressed models honestly: real file sizes (and their gzip size), one-row latency (median of
+"""Used by notebook 15 (through :mod:`aiaas_lib.compression`).
+
+Measure compressed models honestly: real file sizes (and their gzip size), one-row latency (median of
 many calls after warm-up, against the *fastest* Keras call path), and test accuracy — in one table.
 """
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Magnitude pruning that works with Keras 3 (``tensorflow_model_optimization`` refuses Keras 3 models).
+"""Used by notebook 15.
+
+Magnitude pruning that works with Keras 3 (``tensorflow_model_optimization`` refuses Keras 3 models).
 
 Definition used throughout: pruning a kernel of :math:`n` weights to sparsity :math:`s \\in [0, 1)` zeroes
 exactly :math:`k = \\lfloor s\\,n \\rfloor` weights — those of smallest magnitude :math:`|w|`; among equal
@@ -6,7 +8,8 @@ magnitudes the one with the lower flat (C-order) index goes first, so the mask i
 prunable layer (``Dense``, ``Conv*``, ``EinsumDense``: their ``kernel``; biases and normalisation
 parameters are left alone) gets its own mask: per-layer, not global, sparsity.
 
-Masks survive fine-tuning through :class:`PruningCallback`, which multiplies every kernel by its mask
+Masks survive fine-tuning through :class:`~aiaas_lib.compression.keras_classes.PruningCallback`, which
+multiplies every kernel by its mask
 after each optimizer step (``on_train_batch_end``). A callback rather than a ``kernel_constraint``:
 constraints are set when a layer is built, so they would mean rebuilding the model, while a callback
 works on any built model and can also *change* the masks as a schedule raises the sparsity. (Keras also
@@ -18,10 +21,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from aiaas_lib.env import import_tensorflow
+
+if TYPE_CHECKING:  # the Keras subclass lives in a module that imports Keras at the top
+    from aiaas_lib.compression.keras_classes import PruningCallback
 
 
 def _check_sparsity(sparsity: float) -> float:
@@ -220,72 +227,6 @@ class PolynomialSchedule:
         return self.begin <= step <= self.end and ((step - self.begin) % int(self.frequency) == 0 or step == self.end)
 
 
-_CLASSES: dict = {}
-
-
-def _pruning_callback_class():
-    """Define :class:`PruningCallback` on first use (it subclasses keras.callbacks.Callback, and this
-    module does not import Keras when it is imported)."""
-    if "PruningCallback" in _CLASSES:
-        return _CLASSES["PruningCallback"]
-    import_tensorflow()
-    import keras
-
-    class PruningCallback(keras.callbacks.Callback):
-        """Keras callback that prunes during ``fit`` and keeps the masks: after every optimizer step it
-        multiplies each prunable kernel by its mask (so weights the optimizer moved away from zero go
-        back to zero), and at the schedule's update steps it recomputes the masks from the current
-        magnitudes.
-
-        Parameters
-        ----------
-        schedule : PolynomialSchedule or float
-            A schedule, or a sparsity for one-shot pruning at the first step.
-
-        Attributes
-        ----------
-        masks_ : dict
-            layer name -> mask after the last update. ``history_`` holds ``(step, sparsity)`` per update.
-        """
-
-        def __init__(self, schedule):
-            super().__init__()
-            if not isinstance(schedule, PolynomialSchedule):
-                schedule = PolynomialSchedule(final=_check_sparsity(schedule))
-            self.schedule = schedule
-            self.masks_ = {}
-            self.history_ = []
-            self._step = 0
-
-        def on_train_begin(self, logs=None):
-            self._step = 0
-            self._update(0)
-
-        def _update(self, step):
-            if self.schedule.updates_at(step):
-                target = self.schedule(step)
-                self.masks_ = {layer.name: magnitude_mask(np.asarray(layer.kernel), target)
-                               for layer in prunable_layers(self.model)}
-                self.history_.append((step, target))
-            _apply(self.model, self.masks_)
-
-        def on_train_batch_end(self, batch, logs=None):
-            self._step += 1
-            self._update(self._step)
-
-    PruningCallback.__module__ = __name__
-    PruningCallback.__qualname__ = "PruningCallback"
-    _CLASSES["PruningCallback"] = PruningCallback
-    return PruningCallback
-
-
-def __getattr__(name: str):
-    """``PruningCallback`` is made on first access (see :func:`_pruning_callback_class`)."""
-    if name == "PruningCallback":
-        return _pruning_callback_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def prune_during_fit(model, x, y, sparsity: float, epochs: int = 2, batch_size: int = 128,
                      schedule: str = "polynomial", validation_data=None) -> PruningCallback:
     """Fine-tune a compiled ``model`` on ``(x, y)`` while pruning it to ``sparsity`` (in place).
@@ -296,8 +237,8 @@ def prune_during_fit(model, x, y, sparsity: float, epochs: int = 2, batch_size: 
     Returns
     -------
     PruningCallback
-        The callback (its ``masks_`` and ``history_``). ``PruningCallback`` (this module) is the
-        Keras callback used inside: pass it to your own ``fit`` with a sparsity or a
+        The callback (its ``masks_`` and ``history_``). ``PruningCallback`` (in
+        :mod:`~aiaas_lib.compression.keras_classes`) is the Keras callback used inside: pass it to your own ``fit`` with a sparsity or a
         :class:`PolynomialSchedule`.
 
     Examples
@@ -319,7 +260,9 @@ def prune_during_fit(model, x, y, sparsity: float, epochs: int = 2, batch_size: 
         raise ValueError("compile the model first (optimizer and loss): pruning fine-tunes it")
     steps = int(epochs) * math.ceil(len(x) / int(batch_size))
     end = steps // 2 if schedule == "polynomial" else 0
-    callback = _pruning_callback_class()(PolynomialSchedule(final=sparsity, begin=0, end=end, frequency=max(1, end // 10)))
+    from aiaas_lib.compression.keras_classes import PruningCallback
+
+    callback = PruningCallback(PolynomialSchedule(final=sparsity, begin=0, end=end, frequency=max(1, end // 10)))
     model.fit(x, y, epochs=int(epochs), batch_size=int(batch_size), verbose=0, callbacks=[callback],
               validation_data=validation_data)
     return callback
@@ -327,5 +270,5 @@ def prune_during_fit(model, x, y, sparsity: float, epochs: int = 2, batch_size: 
 
 __all__: Sequence[str] = (
     "n_pruned", "magnitude_mask", "prunable_layers", "layer_sparsity", "sparsity", "prune",
-    "PolynomialSchedule", "PruningCallback", "prune_during_fit",
+    "PolynomialSchedule", "prune_during_fit",
 )

@@ -1,4 +1,6 @@
-"""Int8 quantization: the affine map itself in NumPy, Keras 3's ``model.quantize("int8")``, and the
+"""Used by notebook 15 (through :mod:`aiaas_lib.compression`).
+
+Int8 quantization: the affine map itself in NumPy, Keras 3's ``model.quantize("int8")``, and the
 quantization parameters a TFLite file stores.
 
 Affine (asymmetric) quantization maps a real range :math:`[r_{min}, r_{max}]` (widened to contain 0, so

@@ -1,4 +1,6 @@
-"""Explaining models: Shapley values and LIME from scratch, wrappers over shap and lime, and checks.
+"""Used by notebooks 09 and 10; also imported by the CLI/service.
+
+Explaining models: Shapley values and LIME from scratch, wrappers over shap and lime, and checks.
 
 One concept per module; everything is re-exported here, so ``from aiaas_lib import explain;
 explain.exact_shapley(...)`` works. Importing this package imports only NumPy: shap, lime, TensorFlow

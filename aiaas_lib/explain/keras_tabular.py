@@ -1,4 +1,6 @@
-"""Explaining the course's Keras tabular models (:func:`aiaas_lib.keras_models.tabular_classifier`) per raw column.
+"""Used by notebooks 09 and 10 (through :mod:`aiaas_lib.explain`); also imported by the CLI/service.
+
+Explaining the course's Keras tabular models (:func:`aiaas_lib.keras_models.tabular_classifier`) per raw column.
 
 Those models take a dict of raw columns, categories as strings, so a gradient explainer cannot run on
 them directly. :func:`tabular_parts` cuts a model at its layer ``"features"`` (the Concatenate of the

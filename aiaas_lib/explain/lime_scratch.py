@@ -1,4 +1,6 @@
-"""LIME for tabular data, from scratch: sample around the data, weight by closeness, fit a weighted ridge.
+"""Used by notebooks 09 and 10 (through :mod:`aiaas_lib.explain`); also imported by the CLI/service.
+
+LIME for tabular data, from scratch: sample around the data, weight by closeness, fit a weighted ridge.
 
 This reproduces what ``lime.lime_tabular.LimeTabularExplainer`` does with ``discretize_continuous=False``
 (and ``sample_around_instance=False``, ``feature_selection="none"``) in regression mode:

@@ -1,4 +1,6 @@
-"""Thin wrappers over the ``lime`` package for tables, text and images, with fixed seeds and plain outputs.
+"""Used by notebooks 09 and 10 (through :mod:`aiaas_lib.explain`); also imported by the CLI/service.
+
+Thin wrappers over the ``lime`` package for tables, text and images, with fixed seeds and plain outputs.
 
 - :func:`lime_tabular_lib`: ``LimeTabularExplainer`` configured exactly like the from-scratch
   :func:`~aiaas_lib.explain.lime_scratch.lime_tabular`, returning the same :class:`LimeExplanation`.

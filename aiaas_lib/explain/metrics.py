@@ -1,4 +1,6 @@
-"""Checks on attributions: do they add up (additivity), do two methods agree (rank agreement), and are
+"""Used by notebooks 09 and 10 (through :mod:`aiaas_lib.explain`); also imported by the CLI/service.
+
+Checks on attributions: do they add up (additivity), do two methods agree (rank agreement), and are
 they faithful (a deletion curve: remove the most important features first and watch the output move)."""
 from __future__ import annotations
 

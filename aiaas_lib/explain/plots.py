@@ -1,4 +1,6 @@
-"""Two plots for explanations: one row's attributions as bars, and deletion curves side by side.
+"""Used by notebooks 09 and 10 (through :mod:`aiaas_lib.explain`); also imported by the CLI/service.
+
+Two plots for explanations: one row's attributions as bars, and deletion curves side by side.
 Both draw on a matplotlib ``Axes`` (a new one when ``ax`` is None) and return it; nothing is saved."""
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""One door to the shap explainers: :func:`shap_explainer` picks the right one for a model and returns
+"""Used by notebooks 09 and 10 (through :mod:`aiaas_lib.explain`); also imported by the CLI/service.
+
+One door to the shap explainers: :func:`shap_explainer` picks the right one for a model and returns
 :class:`Attribution` arrays of fixed shapes; :func:`fast_predict` calls any model without ``model.predict``.
 
 ===============  ========================================================  ============================

@@ -1,4 +1,6 @@
-"""Exact interventional Shapley values, by enumerating every coalition of features.
+"""Used by notebooks 09 and 10 (through :mod:`aiaas_lib.explain`); also imported by the CLI/service.
+
+Exact interventional Shapley values, by enumerating every coalition of features.
 
 For a model ``f``, an instance ``x`` and background rows ``B``, the value of a coalition ``S`` (the features
 taken from ``x``) is the mean output when the other features come from the background:

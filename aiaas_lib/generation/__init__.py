@@ -1,4 +1,6 @@
-"""A language model as a service, in miniature: a tiny GPT, OpenAI-style samplers and KV-cache decoding.
+"""Used by notebook 13; also imported by the CLI/service.
+
+A language model as a service, in miniature: a tiny GPT, OpenAI-style samplers and KV-cache decoding.
 
 One concept per module. Importing this package imports only NumPy; the Keras parts (:mod:`.model`,
 :mod:`.training`) import TensorFlow when imported themselves. A service loads a model once and then

@@ -1,4 +1,6 @@
-"""Generating text one token at a time: the loop behind an OpenAI-style completions endpoint.
+"""Used by notebook 13; also imported by the CLI/service.
+
+Generating text one token at a time: the loop behind an OpenAI-style completions endpoint.
 
 :func:`stream` checks every parameter *before* any work (so a service can still answer 400 with the
 bad ``param``), then yields one :class:`StreamEvent` per generated token. :func:`generate` runs the same

@@ -1,4 +1,6 @@
-"""The tiny GPT's forward pass in NumPy, with and without a key/value cache.
+"""Used by notebook 13; also imported by the CLI/service.
+
+The tiny GPT's forward pass in NumPy, with and without a key/value cache.
 
 :class:`NumpyGPT` copies the weights out of a :func:`~aiaas_lib.generation.model.tiny_gpt` Keras model
 once and then runs without TensorFlow — no Keras ``predict`` machinery per token:
@@ -19,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from aiaas_lib.numpy_nn.activations import softmax
 
 
 @dataclass
@@ -66,12 +70,6 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     from scipy.special import erf
 
     return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0).astype(x.dtype)))
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    """Softmax over the last axis, in the array's own dtype."""
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 class NumpyGPT:
@@ -176,7 +174,7 @@ class NumpyGPT:
             scores = (q * self._scale) @ k.transpose(0, 2, 1)  # (H, T, start + T)
             if mask is not None:
                 scores = np.where(mask, -np.inf, scores)
-            heads = _softmax(scores) @ v  # (H, T, K)
+            heads = softmax(scores).astype(scores.dtype) @ v  # (H, T, K)
             x = x + heads.transpose(1, 0, 2).reshape(T, H * K) @ layer.w_o + layer.b_o
             h = _layer_norm(x, *layer.norm2)
             x = x + _gelu(h @ layer.w_1 + layer.b_1) @ layer.w_2 + layer.b_2

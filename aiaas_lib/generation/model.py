@@ -1,4 +1,6 @@
-"""A tiny GPT in Keras: token + position embeddings, causal multi-head attention blocks, a linear head.
+"""Used by notebook 13; also imported by the CLI/service.
+
+A tiny GPT in Keras: token + position embeddings, causal multi-head attention blocks, a linear head.
 
 The layers are registered Keras classes (package ``aiaas``), so the model saves as ``.keras`` and
 loads with ``safe_mode=True`` — import this module before loading (:func:`load_gpt` does it for you).
@@ -10,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aiaas_lib.env import import_tensorflow
+from aiaas_lib.validation import in_unit_interval, integer
 
 import_tensorflow()
 import keras  # noqa: E402
@@ -111,10 +114,8 @@ def tiny_gpt(vocab_size: int, context: int = 128, dim: int = 128, num_heads: int
     """
     for param, value, low in (("vocab_size", vocab_size, 2), ("context", context, 2), ("dim", dim, 1),
                               ("num_heads", num_heads, 1), ("num_layers", num_layers, 1)):
-        if not isinstance(value, int) or value < low:
-            raise ValueError(f"{param}={value!r} must be an int >= {low}")
-    if not 0 <= dropout < 1:
-        raise ValueError(f"dropout={dropout!r} must be in [0, 1)")
+        integer(param, value, low)
+    in_unit_interval("dropout", dropout)
     ff_dim = 4 * dim if ff_dim is None else ff_dim
     ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     x = TokenAndPositionEmbedding(vocab_size, context, dim, name="embedding")(ids)

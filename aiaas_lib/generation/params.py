@@ -1,4 +1,6 @@
-"""The knobs of one generation request, each checked against its allowed range.
+"""Used by notebook 13; also imported by the CLI/service.
+
+The knobs of one generation request, each checked against its allowed range.
 
 Every check raises :class:`GenerationParamError`, a ``ValueError`` that carries the name of the bad
 parameter in ``.param``, so an OpenAI-compatible service can answer with a 400 error whose ``param`` field
@@ -8,8 +10,9 @@ penalties [-2, 2], at most 4 stop sequences, top_logprobs [0, 20]; plus top_k >=
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+
+from aiaas_lib import validation
 
 MAX_STOP = 4
 MAX_TOP_LOGPROBS = 20
@@ -42,11 +45,10 @@ def check_number(param: str, value, low: float, high: float, low_open: bool = Fa
     ...
     aiaas_lib.generation.params.GenerationParamError: temperature=3 must be a number in [0, 2]
     """
-    interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
-    ok_type = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok_type or math.isnan(value) or not (low < value if low_open else low <= value) or not value <= high:
-        raise GenerationParamError(param, f"{param}={value!r} must be a number in {interval}")
-    return float(value)
+    try:
+        return validation.number(param, value, low, high, low_open=low_open)
+    except ValueError as err:
+        raise GenerationParamError(param, str(err)) from None
 
 
 def check_int(param: str, value, low: int, high: int | None = None) -> int:
@@ -61,13 +63,10 @@ def check_int(param: str, value, low: int, high: int | None = None) -> int:
     ...
     aiaas_lib.generation.params.GenerationParamError: n=0 must be an integer >= 1
     """
-    import numpy as np
-
-    allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low or (
-            high is not None and value > high):
-        raise GenerationParamError(param, f"{param}={value!r} must be an integer {allowed}")
-    return int(value)
+    try:
+        return validation.integer(param, value, low, high)
+    except ValueError as err:
+        raise GenerationParamError(param, str(err)) from None
 
 
 @dataclass(frozen=True)

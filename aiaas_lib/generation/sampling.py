@@ -1,4 +1,6 @@
-"""Choosing the next token from a model's logits, in NumPy, the way OpenAI's API documents it.
+"""Used by notebook 13; also imported by the CLI/service.
+
+Choosing the next token from a model's logits, in NumPy, the way OpenAI's API documents it.
 
 Order of operations for one step (``choose_token``):
 
@@ -28,22 +30,10 @@ from __future__ import annotations
 import numpy as np
 
 from aiaas_lib.generation.params import SamplingParams
+from aiaas_lib.numpy_nn.activations import softmax  # the one softmax, from notebook 02's maths
 
 #: Slack when comparing a cumulative probability with top_p (float64 sums of probabilities are exact to ~1e-16).
 TOP_P_TOLERANCE = 1e-12
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Softmax over the last axis in float64 (``-inf`` logits get probability 0).
-
-    Examples
-    --------
-    >>> softmax(np.array([0.0, 0.0, -np.inf])).tolist()
-    [0.5, 0.5, 0.0]
-    """
-    z = np.asarray(logits, dtype=np.float64)
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:

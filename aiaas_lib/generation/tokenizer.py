@@ -1,4 +1,6 @@
-"""A character-level tokenizer: one token per character of the training text, plus ``<unk>``.
+"""Used by notebook 13 (through :mod:`aiaas_lib.generation`); also imported by the CLI/service.
+
+A character-level tokenizer: one token per character of the training text, plus ``<unk>``.
 
 Vocabulary: id 0 is ``<unk>`` (any character the training text did not contain; it decodes to U+FFFD,
 the replacement character), then every distinct character of the text in code-point order. For The

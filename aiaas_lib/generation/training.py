@@ -1,4 +1,6 @@
-"""Training the tiny GPT on the course corpus and measuring it in bits per character.
+"""Used by notebook 13; also imported by the CLI/service.
+
+Training the tiny GPT on the course corpus and measuring it in bits per character.
 
 **Bits per character (bpc)** is the model's average cross-entropy on held-out text, in bits:
 ``mean(-ln p(next char)) / ln 2``. A model that knew nothing (uniform over 85 tokens) scores
@@ -19,6 +21,7 @@ import numpy as np
 
 from aiaas_lib.generation.sampling import log_softmax
 from aiaas_lib.generation.tokenizer import CharTokenizer
+from aiaas_lib.validation import positive_int
 
 #: Architecture and schedule of the default served model, per course mode (see :func:`train_default_gpt`).
 DEFAULT_GPT = {
@@ -147,8 +150,7 @@ def train_tiny_gpt(text: str, *, context: int = 128, dim: int = 128, num_heads: 
         raise ValueError(f"the training part has {len(train_ids)} characters; it needs more than context + 1 = "
                          f"{context + 1}")
     for param, value in (("batch_size", batch_size), ("steps_per_epoch", steps_per_epoch), ("epochs", epochs)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{param}={value!r} must be an int >= 1")
+        positive_int(param, value)
     set_seed(seed)
     model = tiny_gpt(tokenizer.vocab_size, context=context, dim=dim, num_heads=num_heads, num_layers=num_layers,
                      ff_dim=ff_dim, dropout=dropout)

@@ -1,4 +1,6 @@
-"""Monitoring a served model: drift statistics, the service's Prometheus metrics, and simulated traffic.
+"""Used by notebook 14.
+
+Monitoring a served model: drift statistics, the service's Prometheus metrics, and simulated traffic.
 
 =====================  ====================================================================================
 module                 what

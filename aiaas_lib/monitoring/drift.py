@@ -1,4 +1,6 @@
-r"""Drift statistics: is the data a model sees now distributed like the data it was trained on?
+r"""Used by notebook 14 (through :mod:`aiaas_lib.monitoring`).
+
+Drift statistics: is the data a model sees now distributed like the data it was trained on?
 
 Population stability index (PSI), with shares :math:`e_i` (reference) and :math:`a_i` (current) over the
 same bins:

@@ -1,4 +1,6 @@
-"""Read the service's Prometheus metrics (the text of ``GET /metrics``) as a tidy table.
+"""Used by notebook 14 (through :mod:`aiaas_lib.monitoring`).
+
+Read the service's Prometheus metrics (the text of ``GET /metrics``) as a tidy table.
 
 A Prometheus scrape is text: one line per *sample*, ``name{label="value",...} number``. Counters end in
 ``_total`` (and have a ``_created`` timestamp), histograms are cumulative ``_bucket`` counts per upper

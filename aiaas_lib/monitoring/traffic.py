@@ -1,4 +1,6 @@
-"""Simulated production traffic for the monitoring notebook: churn rows arriving in windows, with drift
+"""Used by notebook 14 (through :mod:`aiaas_lib.monitoring`).
+
+Simulated production traffic for the monitoring notebook: churn rows arriving in windows, with drift
 injected part-way.
 
 The drift (:func:`drift_churn`) imitates a change in the customer base after, say, a marketing campaign

@@ -1,4 +1,6 @@
-"""The from-scratch math of a neural network in NumPy: losses, activations, layers with backprop,
+"""Used by notebooks 02, 03 and 04; also imported by the CLI/service.
+
+The from-scratch math of a neural network in NumPy: losses, activations, layers with backprop,
 gradient checking, optimizers and learning-rate schedules.
 
 Vectorised over the batch (no Python loop over samples), float64 throughout, and checked against

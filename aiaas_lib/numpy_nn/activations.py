@@ -1,4 +1,6 @@
-"""Activation functions and their backward rules, each rule beside its forward.
+"""Used by notebooks 02, 03, 04 and 13 (through :mod:`aiaas_lib.numpy_nn`); also imported by the CLI/service.
+
+Activation functions and their backward rules, each rule beside its forward.
 
 Every ``*_grad(z, upstream=None)`` answers two questions:
 
@@ -123,6 +125,8 @@ def softmax(z: np.ndarray) -> np.ndarray:
     --------
     >>> softmax(np.array([[1e4, 1e4, -1e4]]))
     array([[0.5, 0.5, 0. ]])
+    >>> softmax(np.array([0.0, 0.0, -np.inf])).tolist()  # a masked (-inf) logit gets probability 0
+    [0.5, 0.5, 0.0]
     """
     z = np.asarray(z, dtype=np.float64)
     e = np.exp(z - z.max(axis=-1, keepdims=True))

@@ -1,11 +1,13 @@
-"""Mini-batches for the NumPy training loops: the same shuffled order for every model trained with one seed."""
+"""Used by notebooks 02, 03 and 04 (through :mod:`aiaas_lib.numpy_nn`); also imported by the CLI/service.
+
+Mini-batches for the NumPy training loops: the same shuffled order for every model trained with one seed."""
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import numpy as np
 
-from aiaas_lib.numpy_nn._checks import positive_int
+from aiaas_lib.validation import positive_int
 
 
 def minibatches(n: int, batch_size: int, seed: int = 0) -> Iterator[np.ndarray]:

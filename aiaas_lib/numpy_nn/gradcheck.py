@@ -1,4 +1,6 @@
-"""Gradient checking: compare a backward pass with finite differences.
+"""Used by notebooks 02, 03 and 04 (through :mod:`aiaas_lib.numpy_nn`); also imported by the CLI/service.
+
+Gradient checking: compare a backward pass with finite differences.
 
 The central difference ``(f(x + ε) - f(x - ε)) / 2ε`` has error ``O(ε²)`` from truncation plus about
 ``|f| · 1e-16 / ε`` from rounding; ``ε = 1e-6`` balances the two for float64 and smooth ``f``. Near a kink

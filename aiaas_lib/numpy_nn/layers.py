@@ -1,4 +1,6 @@
-"""A dense layer and a multi-layer perceptron with a hand-written backward pass.
+"""Used by notebooks 02, 03 and 04 (through :mod:`aiaas_lib.numpy_nn`); also imported by the CLI/service.
+
+A dense layer and a multi-layer perceptron with a hand-written backward pass.
 
 Forward: ``z = X W + b`` then ``a = f(z)``. Backward, given ``dL/da``:
 ``dL/dz = f'(z) ⊙ dL/da`` (a vector-Jacobian product for softmax), ``dL/dW = Xᵀ dL/dz``,
@@ -18,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from aiaas_lib.numpy_nn._checks import non_negative, positive_int
+from aiaas_lib.validation import non_negative, positive_int
 
 from aiaas_lib.numpy_nn import activations, losses
 

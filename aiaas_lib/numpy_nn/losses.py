@@ -1,4 +1,6 @@
-"""Loss functions and their gradients w.r.t. the prediction, reduced like ``keras.losses`` by default.
+"""Used by notebooks 02, 03 and 04 (through :mod:`aiaas_lib.numpy_nn`); also imported by the CLI/service.
+
+Loss functions and their gradients w.r.t. the prediction, reduced like ``keras.losses`` by default.
 
 Every loss is a mean: over the last axis for each sample, then over the batch (Keras'
 ``"sum_over_batch_size"``), so for ``y_hat`` of shape ``(n, k)`` it is the mean over all ``n·k`` entries

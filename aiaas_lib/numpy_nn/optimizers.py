@@ -1,4 +1,6 @@
-"""SGD (with momentum and Nesterov), Adagrad, RMSprop and Adam, update for update as ``keras.optimizers``.
+"""Used by notebooks 02, 03 and 04 (through :mod:`aiaas_lib.numpy_nn`); also imported by the CLI/service.
+
+SGD (with momentum and Nesterov), Adagrad, RMSprop and Adam, update for update as ``keras.optimizers``.
 
 Names, defaults and equations follow Keras 3.15's source (``keras/src/optimizers/*.py``), in the same
 order of floating-point operations, so a float64 run matches Keras to rounding. ``step(params, grads)``
@@ -21,7 +23,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from aiaas_lib.numpy_nn._checks import in_unit_interval, non_negative
+from aiaas_lib.validation import in_unit_interval, non_negative
 
 
 def _as_keras_casts(value: float) -> float:

@@ -1,4 +1,6 @@
-"""Learning-rate schedules with the names, arguments and formulas of ``keras.optimizers.schedules``.
+"""Used by notebooks 02, 03 and 04 (through :mod:`aiaas_lib.numpy_nn`); also imported by the CLI/service.
+
+Learning-rate schedules with the names, arguments and formulas of ``keras.optimizers.schedules``.
 
 A schedule is a callable ``lr = schedule(step)``; an optimizer calls it with its step counter
 (0 for the first update), as Keras does. ``step`` may also be an array, handy for plotting.
@@ -7,6 +9,8 @@ Keras computes Python-float schedules in float32; these compute in float64.
 from __future__ import annotations
 
 import numpy as np
+
+from aiaas_lib.validation import positive_number
 
 
 def _steps(step):
@@ -18,11 +22,6 @@ def _steps(step):
 
 def _out(value: np.ndarray):
     return float(value) if np.ndim(value) == 0 else value
-
-
-def _positive(name: str, value) -> None:
-    if not value > 0:
-        raise ValueError(f"{name}={value!r} must be > 0")
 
 
 class ExponentialDecay:
@@ -39,7 +38,7 @@ class ExponentialDecay:
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="ExponentialDecay"):
-        _positive("decay_steps", decay_steps)
+        positive_number("decay_steps", decay_steps)
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
         self.decay_rate = decay_rate
         self.staircase, self.name = staircase, name
@@ -102,7 +101,7 @@ class CosineDecay:
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
                  warmup_target=None, warmup_steps=0):
-        _positive("decay_steps", decay_steps)
+        positive_number("decay_steps", decay_steps)
         if warmup_steps < 0:
             raise ValueError(f"warmup_steps={warmup_steps!r} must be >= 0")
         self.initial_learning_rate, self.decay_steps, self.alpha = initial_learning_rate, decay_steps, alpha

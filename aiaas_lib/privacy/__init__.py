@@ -1,4 +1,6 @@
-"""Privacy and security for models as a service (notebook 16), one concept per module:
+"""Used by notebook 16.
+
+Privacy and security for models as a service (notebook 16), one concept per module:
 
 - :mod:`~aiaas_lib.privacy.sgd` a tiny image classifier, plain SGD and accuracy, shared by the others;
 - :mod:`~aiaas_lib.privacy.federated` clients (IID or Dirichlet label skew), FedAvg, federated training;

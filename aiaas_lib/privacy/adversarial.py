@@ -1,4 +1,6 @@
-"""Adversarial examples with the fast gradient sign method (Goodfellow et al., 2015).
+"""Used by notebook 16.
+
+Adversarial examples with the fast gradient sign method (Goodfellow et al., 2015).
 
 One step in the direction that increases the loss fastest under an L∞ budget ε, then back into the valid
 pixel range:

@@ -1,4 +1,6 @@
-"""DP-SGD (Abadi et al., 2016): bound what any one example can do to a training step, then hide it in noise.
+"""Used by notebook 16.
+
+DP-SGD (Abadi et al., 2016): bound what any one example can do to a training step, then hide it in noise.
 
 For a (Poisson-sampled) batch :math:`B` with expected size :math:`L`, each example's gradient is clipped to
 L2 norm at most :math:`C`, the clipped gradients are summed, Gaussian noise of standard deviation
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from aiaas_lib.env import import_tensorflow
-from aiaas_lib.privacy.sgd import _positive_float, _positive_int
+from aiaas_lib.validation import positive_int, positive_number
 
 
 def clip_by_l2_norm(g, clip_norm: float) -> np.ndarray:
@@ -30,7 +32,7 @@ def clip_by_l2_norm(g, clip_norm: float) -> np.ndarray:
     >>> clip_by_l2_norm([3.0, 4.0], 1.0), clip_by_l2_norm([0.3, 0.4], 1.0)
     (array([0.6, 0.8]), array([0.3, 0.4]))
     """
-    clip_norm = _positive_float(clip_norm, "clip_norm")
+    clip_norm = positive_number("clip_norm", clip_norm)
     g = np.asarray(g, dtype="float64")
     norm = float(np.sqrt(np.sum(g * g)))
     return g * (clip_norm / max(norm, clip_norm))
@@ -72,7 +74,7 @@ def clip_per_example(per_example_grads, clip_norm: float) -> tuple[list[np.ndarr
            [0.3, 0.4]], dtype=float32), array([5. , 0.5], dtype=float32))
     """
     tf = import_tensorflow()
-    clip_norm = _positive_float(clip_norm, "clip_norm")
+    clip_norm = positive_number("clip_norm", clip_norm)
     grads = [tf.convert_to_tensor(g, tf.float32) for g in per_example_grads]
     if not grads or len({int(g.shape[0]) for g in grads}) != 1:
         raise ValueError("per_example_grads must be a non-empty list of arrays sharing their first (example) axis")
@@ -201,10 +203,10 @@ def dp_sgd_gradient(model, x, y, clip_norm: float | None, noise_multiplier: floa
             raise ValueError(f"noise_multiplier={noise_multiplier!r} needs a clip_norm: the noise is σ·C")
         clip = np.inf
     else:
-        clip = _positive_float(clip_norm, "clip_norm")
+        clip = positive_number("clip_norm", clip_norm)
     if isinstance(noise_multiplier, bool) or not noise_multiplier >= 0:
         raise ValueError(f"noise_multiplier={noise_multiplier!r} must be a number ≥ 0")
-    denominator = len(x) if expected_batch_size is None else _positive_int(expected_batch_size, "expected_batch_size")
+    denominator = len(x) if expected_batch_size is None else positive_int("expected_batch_size", expected_batch_size)
     grads, _ = _dp_gradient_fn(model)(tf.constant(x), tf.constant(y), tf.constant(clip, tf.float32),
                                       tf.constant(float(noise_multiplier), tf.float32),
                                       tf.constant(float(denominator), tf.float32), tf.constant([int(seed), 0], tf.int32))
@@ -249,8 +251,8 @@ def train_dp_sgd(model, x, y, epochs: int = 1, batch_size: int = 64, lr: float =
     (4, 0.25)
     """
     tf = import_tensorflow()
-    epochs, batch_size = _positive_int(epochs, "epochs"), _positive_int(batch_size, "batch_size")
-    lr, clip = _positive_float(lr, "lr"), _positive_float(clip_norm, "clip_norm")
+    epochs, batch_size = positive_int("epochs", epochs), positive_int("batch_size", batch_size)
+    lr, clip = positive_number("lr", lr), positive_number("clip_norm", clip_norm)
     if isinstance(noise_multiplier, bool) or not noise_multiplier >= 0:
         raise ValueError(f"noise_multiplier={noise_multiplier!r} must be a number ≥ 0")
     x, y = np.asarray(x, "float32"), np.asarray(y, "int32")
@@ -303,8 +305,8 @@ def dp_epsilon(sampling_rate: float, noise_multiplier: float, steps: int, delta:
 
     if isinstance(sampling_rate, bool) or not 0 < sampling_rate <= 1:
         raise ValueError(f"sampling_rate={sampling_rate!r} must be in (0, 1]")
-    sigma = _positive_float(noise_multiplier, "noise_multiplier")
-    steps = _positive_int(steps, "steps")
+    sigma = positive_number("noise_multiplier", noise_multiplier)
+    steps = positive_int("steps", steps)
     if isinstance(delta, bool) or not 0 < delta < 1:
         raise ValueError(f"delta={delta!r} must be in (0, 1); pick it below 1/n (e.g. 1e-5)")
     event = dp_accounting.SelfComposedDpEvent(

@@ -1,4 +1,6 @@
-"""Federated averaging (McMahan et al., 2017): the data stays with K clients; each round every client
+"""Used by notebook 16.
+
+Federated averaging (McMahan et al., 2017): the data stays with K clients; each round every client
 starts from the global weights, trains locally, and sends back only its weights; the server averages them,
 each client weighted by its number of examples:
 
@@ -15,7 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from aiaas_lib.privacy.sgd import _positive_int, accuracy, train_sgd
+from aiaas_lib.privacy.sgd import accuracy, train_sgd
+from aiaas_lib.validation import positive_int
 
 
 def split_clients(y, num_clients: int, alpha: float | None = None, seed: int = 0) -> list[np.ndarray]:
@@ -50,7 +53,7 @@ def split_clients(y, num_clients: int, alpha: float | None = None, seed: int = 0
     y = np.asarray(y)
     if y.ndim != 1 or len(y) == 0:
         raise ValueError(f"y must be a non-empty 1-d array of labels; got shape {y.shape}")
-    num_clients = _positive_int(num_clients, "num_clients")
+    num_clients = positive_int("num_clients", num_clients)
     if num_clients > len(y):
         raise ValueError(f"num_clients={num_clients} is more than the {len(y)} rows to share")
     rng = np.random.default_rng(seed)
@@ -78,7 +81,7 @@ def label_counts(y, parts: Sequence[np.ndarray], num_classes: int | None = None)
            [0, 1, 1]])
     """
     y = np.asarray(y)
-    num_classes = int(y.max()) + 1 if num_classes is None else _positive_int(num_classes, "num_classes")
+    num_classes = int(y.max()) + 1 if num_classes is None else positive_int("num_classes", num_classes)
     return np.stack([np.bincount(y[np.asarray(p, int)], minlength=num_classes) for p in parts])
 
 
@@ -162,7 +165,7 @@ def federated_training(model, clients: Sequence[tuple], test: tuple, rounds: int
     >>> len(result.accuracy), result.client_sizes
     (3, [20, 20])
     """
-    rounds, local_epochs = _positive_int(rounds, "rounds"), _positive_int(local_epochs, "local_epochs")
+    rounds, local_epochs = positive_int("rounds", rounds), positive_int("local_epochs", local_epochs)
     if len(clients) == 0:
         raise ValueError("clients is empty; give at least one client's (x, y)")
     sizes = [len(c[1]) for c in clients]
@@ -199,7 +202,7 @@ def centralised_training(model, x, y, test: tuple, epochs: int = 5, batch_size: 
     >>> len(centralised_training(image_classifier(hidden=8), x, y, (x, y), epochs=2))
     3
     """
-    epochs = _positive_int(epochs, "epochs")
+    epochs = positive_int("epochs", epochs)
     history = [accuracy(model, *test)]
     for e in range(epochs):
         train_sgd(model, x, y, epochs=1, batch_size=batch_size, lr=lr, seed=seed + e)

@@ -1,4 +1,6 @@
-"""Membership inference from the loss gap (Yeom et al., 2018): an overfitted model has a lower loss on the
+"""Used by notebook 16.
+
+Membership inference from the loss gap (Yeom et al., 2018): an overfitted model has a lower loss on the
 examples it was trained on than on others, so "loss below a threshold τ → member" tells who was in the
 training set better than chance.
 

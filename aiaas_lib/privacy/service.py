@@ -1,4 +1,6 @@
-"""Tools for attacking (and so testing) the running model service from outside: the settings a server process
+"""Used by notebook 16.
+
+Tools for attacking (and so testing) the running model service from outside: the settings a server process
 starts with, hostile request bodies, a tampered model file, and a self-signed TLS certificate for localhost.
 
 The defences themselves live in :mod:`aiaas_lib.serving` (keys, rate limit, size limits, validation) and

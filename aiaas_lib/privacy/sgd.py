@@ -1,4 +1,6 @@
-"""The small pieces the privacy notebook's experiments share: a tiny image classifier, plain minibatch SGD
+"""Used by notebook 16.
+
+The small pieces the privacy notebook's experiments share: a tiny image classifier, plain minibatch SGD
 written out (so federated and DP training can change one step of it), and accuracy.
 
 Plain SGD (:math:`w \\leftarrow w - \\eta\\, \\bar g`) keeps no optimizer state, so a model can be handed from
@@ -9,20 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from aiaas_lib.env import import_tensorflow
-
-
-def _positive_int(value, name: str) -> int:
-    """``value`` as a positive int, or a ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name}={value!r} must be a positive int")
-    return int(value)
-
-
-def _positive_float(value, name: str) -> float:
-    """``value`` as a positive float, or a ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not value > 0:
-        raise ValueError(f"{name}={value!r} must be a positive number")
-    return float(value)
+from aiaas_lib.validation import positive_int, positive_number
 
 
 def as_images(x) -> np.ndarray:
@@ -53,7 +42,7 @@ def image_classifier(hidden: int = 64, num_classes: int = 10, seed: int = 0, nam
     import_tensorflow()
     import keras
 
-    hidden, num_classes = _positive_int(hidden, "hidden"), _positive_int(num_classes, "num_classes")
+    hidden, num_classes = positive_int("hidden", hidden), positive_int("num_classes", num_classes)
     keras.utils.set_random_seed(int(seed))
     return keras.Sequential([
         keras.Input(shape=(28, 28, 1), name="image"),
@@ -114,8 +103,8 @@ def train_sgd(model, x, y, epochs: int = 1, batch_size: int = 32, lr: float = 0.
     True
     """
     tf = import_tensorflow()
-    epochs, batch_size = _positive_int(epochs, "epochs"), _positive_int(batch_size, "batch_size")
-    lr = _positive_float(lr, "lr")
+    epochs, batch_size = positive_int("epochs", epochs), positive_int("batch_size", batch_size)
+    lr = positive_number("lr", lr)
     if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) or not weight_decay >= 0:
         raise ValueError(f"weight_decay={weight_decay!r} must be a number ≥ 0")
     x, y = np.asarray(x, "float32"), np.asarray(y, "int32")

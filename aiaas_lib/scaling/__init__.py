@@ -1,4 +1,6 @@
-"""Scaling out: the same training and serving on several processes or machines.
+"""Used by notebook 17 (through its modules); also imported by the CLI/service.
+
+Scaling out: the same training and serving on several processes or machines.
 
 - :mod:`~aiaas_lib.scaling.multiworker` — data-parallel training with ``tf.distribute``
   ``MultiWorkerMirroredStrategy``: worker processes on localhost (``TF_CONFIG``), a custom training loop,

@@ -1,4 +1,6 @@
-"""The cluster configuration files in ``deploy/``, read and parsed (for notebook 17 and the tests).
+"""Used by notebook 17.
+
+The cluster configuration files in ``deploy/``, read and parsed (for notebook 17 and the tests).
 
 :func:`read` parses a file by its kind: YAML (``.yaml``; all documents), JSON (``.json``), TF Serving's
 text-protobuf ``models.config`` (:func:`parse_models_config`), or text (``.md``).

@@ -1,4 +1,6 @@
-"""Data-parallel training on several worker processes with ``tf.distribute.MultiWorkerMirroredStrategy``.
+"""Used by notebook 17.
+
+Data-parallel training on several worker processes with ``tf.distribute.MultiWorkerMirroredStrategy``.
 
 Every worker holds a full copy of a small dense network. At each step the *global batch* of ``B`` rows is
 split into ``N`` equal per-worker slices; each worker computes the gradient of

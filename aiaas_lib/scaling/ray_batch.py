@@ -1,4 +1,6 @@
-"""Batch inference over a large table: Ray Data ``map_batches`` with a model-holding class, and the plain
+"""Used by notebook 17.
+
+Batch inference over a large table: Ray Data ``map_batches`` with a model-holding class, and the plain
 in-process loop it is compared with.
 
 - :func:`resample_rows` — a large table made from a small one by sampling rows with replacement (the

@@ -1,4 +1,6 @@
-"""The course's model service on Ray Serve: the same FastAPI app, several replicas, autoscaling, ``@serve.batch``.
+"""Used by notebook 17; also imported by the CLI/service.
+
+The course's model service on Ray Serve: the same FastAPI app, several replicas, autoscaling, ``@serve.batch``.
 
 :func:`build_app` wraps :func:`aiaas_lib.serving.app.create_app` in a Ray Serve deployment
 (``@serve.deployment`` + ``@serve.ingress``): every replica is a separate process (a Ray actor) that

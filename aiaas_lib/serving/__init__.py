@@ -1,4 +1,7 @@
-"""The course's model service: TF Serving REST and KServe V2 predictions, SHAP explanations, an
+"""Serves the CLI/service only (``aiaas serve``, ``aiaas train-defaults``), which notebooks 12, 13, 14, 16
+and 17 start as a process.
+
+The course's model service: TF Serving REST and KServe V2 predictions, SHAP explanations, an
 OpenAI-compatible text API (completions, chat, embeddings), health, Prometheus metrics, API keys, limits
 and micro-batching, over the models of a
 :class:`~aiaas_lib.registry.ModelRegistry`.

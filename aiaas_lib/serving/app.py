@@ -1,4 +1,7 @@
-"""The app factory: :func:`create_app` wires settings, the model registry, the protocol routers, the
+"""Serves the CLI/service only (``aiaas serve``, ``aiaas train-defaults``), which notebooks 12, 13, 14, 16
+and 17 start as a process.
+
+The app factory: :func:`create_app` wires settings, the model registry, the protocol routers, the
 error shape, metrics and the load-at-start-up lifecycle into one FastAPI app.
 
 Run it with ``aiaas serve`` (which also handles SIGTERM gracefully), or with any ASGI server:

@@ -1,4 +1,7 @@
-"""Server-side micro-batching: concurrent requests share one model call.
+"""Serves the CLI/service only (``aiaas serve``, ``aiaas train-defaults``), which notebooks 12, 13, 14, 16
+and 17 start as a process.
+
+Server-side micro-batching: concurrent requests share one model call.
 
 A request puts its rows on a bounded queue and waits. One worker per model takes the first waiting
 request, then keeps taking more for at most ``max_wait_ms`` or until ``max_size`` rows are gathered,

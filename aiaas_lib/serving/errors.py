@@ -1,4 +1,7 @@
-"""Errors in the protocols' own shape: ``{"error": "..."}`` for TF Serving and KServe V2 alike.
+"""Serves the CLI/service only (``aiaas serve``, ``aiaas train-defaults``), which notebooks 12, 13, 14, 16
+and 17 start as a process.
+
+Errors in the protocols' own shape: ``{"error": "..."}`` for TF Serving and KServe V2 alike.
 
 Route code raises :class:`ServiceError` (status, message, headers); :func:`install_error_handlers` makes
 FastAPI answer with that shape for it, for its own request-validation errors, for unknown routes (404)

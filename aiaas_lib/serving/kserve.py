@@ -1,4 +1,7 @@
-"""KServe V2 — the Open Inference Protocol — over REST, as ``tritonclient.http`` speaks it.
+"""Serves the CLI/service only (``aiaas serve``, ``aiaas train-defaults``), which notebooks 12, 13, 14, 16
+and 17 start as a process.
+
+KServe V2 — the Open Inference Protocol — over REST, as ``tritonclient.http`` speaks it.
 
 ======================================================  =============================================
 route                                                   what

@@ -1,4 +1,7 @@
-"""Prometheus metrics of one service instance, in its own ``CollectorRegistry`` (never the global one, so
+"""Serves the CLI/service only (``aiaas serve``, ``aiaas train-defaults``), which notebooks 12, 13, 14, 16
+and 17 start as a process.
+
+Prometheus metrics of one service instance, in its own ``CollectorRegistry`` (never the global one, so
 a test or a notebook can build many apps in one process).
 
 =====================================  =========  ==================================================

@@ -1,4 +1,7 @@
-"""OpenAI-compatible routes over the registry's language and embedding models.
+"""Serves the CLI/service only (``aiaas serve``, ``aiaas train-defaults``), which notebooks 12, 13, 14, 16
+and 17 start as a process.
+
+OpenAI-compatible routes over the registry's language and embedding models.
 
 ==============================  ===================================================================================
 route                           what

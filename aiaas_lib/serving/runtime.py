@@ -1,4 +1,7 @@
-"""One loaded model version: its metadata, a fast compiled call, and the decoding of request bodies
+"""Serves the CLI/service only (``aiaas serve``, ``aiaas train-defaults``), which notebooks 12, 13, 14, 16
+and 17 start as a process.
+
+One loaded model version: its metadata, a fast compiled call, and the decoding of request bodies
 into the model's input for each kind of model.
 
 Two kinds (the ``"kind"`` of the registry metadata):

@@ -1,4 +1,7 @@
-"""The service's guards: API keys (Bearer tokens), a token-bucket rate limit per key, and the request
+"""Serves the CLI/service only (``aiaas serve``, ``aiaas train-defaults``), which notebooks 12, 13, 14, 16
+and 17 start as a process.
+
+The service's guards: API keys (Bearer tokens), a token-bucket rate limit per key, and the request
 body's size, type and JSON syntax.
 
 - Keys are compared with :func:`hmac.compare_digest` against *every* configured key (no early exit), so

@@ -1,4 +1,7 @@
-"""Running the service in uvicorn with a graceful stop: on SIGTERM (or Ctrl-C) the service first reports
+"""Serves the CLI/service only (``aiaas serve``, ``aiaas train-defaults``), which notebooks 12, 13, 14, 16
+and 17 start as a process.
+
+Running the service in uvicorn with a graceful stop: on SIGTERM (or Ctrl-C) the service first reports
 *not ready*, optionally keeps serving for ``drain_seconds`` so that a load balancer notices, then uvicorn
 stops accepting connections, lets the requests in flight finish, and the process exits with code 0.
 """

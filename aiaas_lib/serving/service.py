@@ -1,4 +1,7 @@
-"""The state of one running service: which models it serves, their loading and readiness, and the one
+"""Serves the CLI/service only (``aiaas serve``, ``aiaas train-defaults``), which notebooks 12, 13, 14, 16
+and 17 start as a process.
+
+The state of one running service: which models it serves, their loading and readiness, and the one
 path every prediction takes (micro-batched or not, always counted in the metrics).
 
 Lifecycle: :meth:`Service.plan` (at start-up, quick: resolve names, versions and labels in the registry;

@@ -1,4 +1,7 @@
-"""The service's settings, read from ``AIAAS_*`` environment variables (pydantic-settings).
+"""Serves the CLI/service only (``aiaas serve``, ``aiaas train-defaults``), which notebooks 12, 13, 14, 16
+and 17 start as a process.
+
+The service's settings, read from ``AIAAS_*`` environment variables (pydantic-settings).
 
 Every field can be set as ``AIAAS_<FIELD>`` (e.g. ``AIAAS_REGISTRY=models``, ``AIAAS_API_KEYS=k1,k2``,
 ``AIAAS_BATCHING=1``) or passed to :class:`Settings` directly. Other ``AIAAS_*`` variables of the course

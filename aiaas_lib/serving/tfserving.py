@@ -1,4 +1,7 @@
-"""TensorFlow Serving's REST API (and an explain route in its style).
+"""Serves the CLI/service only (``aiaas serve``, ``aiaas train-defaults``), which notebooks 12, 13, 14, 16
+and 17 start as a process.
+
+TensorFlow Serving's REST API (and an explain route in its style).
 
 ==========================================================  ====================================================
 route                                                       what
