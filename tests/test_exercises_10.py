@@ -117,3 +117,70 @@ def test_lime_samples_off_the_grid(capsys, problem):
 def test_lime_samples_none(capsys, problem):
     ok, out = _run(capsys, ex.check_lime_samples, None, *problem, grid=GRID, k=2)
     assert not ok and "no answer yet" in out
+
+
+# ------------------------------------------------------------------------------------------- kernel weights
+def _kernel(samples, x, mean, std, kernel_width):
+    d = np.linalg.norm((samples - x) / std, axis=1)
+    return np.sqrt(np.exp(-d ** 2 / kernel_width ** 2))
+
+
+def test_lime_kernel_right(capsys):
+    assert _run(capsys, ex.check_lime_kernel, _kernel)[0]
+
+
+def test_lime_kernel_right_as_a_column(capsys):
+    assert _run(capsys, ex.check_lime_kernel, lambda *args: _kernel(*args)[:, None])[0]
+
+
+@pytest.mark.parametrize("func, hint", [
+    (lambda s, x, m, sd, w: np.sqrt(np.exp(-np.linalg.norm(s - x, axis=1) ** 2 / w ** 2)), "raw units"),
+    (lambda s, x, m, sd, w: np.sqrt(np.exp(-np.linalg.norm((s - x) / sd ** 2, axis=1) ** 2 / w ** 2)), "variance"),
+    (lambda s, x, m, sd, w: np.exp(-np.linalg.norm((s - x) / sd, axis=1) ** 2 / w ** 2), "square root"),
+    (lambda s, x, m, sd, w: np.sqrt(np.exp(-np.linalg.norm((s - x) / sd, axis=1) / w ** 2)), "squared distance"),
+    (lambda s, x, m, sd, w: np.ones(len(s)), "must weigh 1"),
+    (lambda s, x, m, sd, w: np.ones(3), "one weight per sample"),
+    (lambda s, x, m, sd, w: None, "returns None"),
+    (lambda s, x, m, sd, w: "near", "could not check"),
+])
+def test_lime_kernel_wrong(capsys, func, hint):
+    ok, out = _run(capsys, ex.check_lime_kernel, func)
+    assert not ok and hint in out
+
+
+def test_lime_kernel_none(capsys):
+    ok, out = _run(capsys, ex.check_lime_kernel, None)
+    assert not ok and "no answer yet" in out
+
+
+# ---------------------------------------------------------------------------------------------- local R²
+def _r2(y, y_hat, w):
+    y_bar = np.average(y, weights=w)
+    return 1 - np.sum(w * (y - y_hat) ** 2) / np.sum(w * (y - y_bar) ** 2)
+
+
+def test_local_r2_right(capsys):
+    assert _run(capsys, ex.check_local_r2, _r2)[0]
+
+
+def test_local_r2_right_with_sklearn(capsys):
+    from sklearn.metrics import r2_score
+    assert _run(capsys, ex.check_local_r2, lambda y, y_hat, w: r2_score(y, y_hat, sample_weight=w))[0]
+
+
+@pytest.mark.parametrize("func, hint", [
+    (lambda y, y_hat, w: 1 - np.sum((y - y_hat) ** 2) / np.sum((y - y.mean()) ** 2), "ignores the weights"),
+    (lambda y, y_hat, w: 1 - np.sum(w * (y - y_hat) ** 2) / np.sum(w * (y - y.mean()) ** 2), "weighted mean"),
+    (lambda y, y_hat, w: 1 - _r2(y, y_hat, w), "1 minus"),
+    (lambda y, y_hat, w: 0.5, "compare step 4"),
+    (lambda y, y_hat, w: None, "returns None"),
+    (lambda y, y_hat, w: "good", "could not check"),
+])
+def test_local_r2_wrong(capsys, func, hint):
+    ok, out = _run(capsys, ex.check_local_r2, func)
+    assert not ok and hint in out
+
+
+def test_local_r2_none(capsys):
+    ok, out = _run(capsys, ex.check_local_r2, None)
+    assert not ok and "no answer yet" in out
