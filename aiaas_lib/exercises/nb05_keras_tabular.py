@@ -211,7 +211,13 @@ def check_build_model(func: Callable) -> tuple[bool, str]:
     out = np.asarray(model.predict_on_batch(_columns(other, _NUMERIC, _CATEGORICAL)), dtype=float)
     if out.shape != (len(other), 1):
         return False, f"the output has shape {out.shape}, expected ({len(other)}, 1): one probability per row"
-    if not ((out >= 0) & (out <= 1)).all():
+    # An untrained linear output can fall inside [0, 1] by chance: blow up the last kernel so that only a
+    # squashing activation keeps the scores there.
+    last = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)][-1]
+    kernel, *rest = last.get_weights()
+    last.set_weights([kernel * 1e3, *rest])
+    big = np.asarray(model.predict_on_batch(_columns(other, _NUMERIC, _CATEGORICAL)), dtype=float)
+    if not ((out >= 0) & (out <= 1) & (big >= 0) & (big <= 1)).all():
         return False, ("the output is not a probability in [0, 1]: the last layer is "
                        "Dense(1, activation='sigmoid')")
     return True, (f"inputs, training-row scaling, one-hot categories, Dense widths {widths} and (n, 1) "
