@@ -37,20 +37,86 @@ def test_precision_choice_unknown_capability_hint(capsys):
     assert not ok and "unknown compute capability" in out
 
 
-def test_pipeline_order_right(capsys):
-    assert _run(capsys, ex.check_pipeline_order, ["map", "cache", "shuffle", "batch", "prefetch"])[0]
+def _pipeline(flip_before_cache=False, shuffle_after_batch=False, cache_after_shuffle=False, buffer=None,
+              always_flip=False, scale=True, channel=True, prefetch=True, cache=True, reshuffle=True):
+    """The exercise's pipeline, with one typical mistake switched on."""
+    from aiaas_lib import env
+
+    tf = env.import_tensorflow()
+
+    def build(x, y, batch_size, seed):
+        def prepare(image, label):
+            image = tf.cast(image, tf.float32) / (255.0 if scale else 1.0)
+            return (image[..., None] if channel else image), label
+
+        def flip(image, label):
+            if always_flip:
+                return tf.reverse(image, [1]), label
+            return (tf.image.random_flip_left_right(image) if channel else
+                    tf.image.random_flip_left_right(image[..., None])[..., 0]), label
+
+        def shuffle(d):
+            return d.shuffle(buffer or len(x), seed=seed, reshuffle_each_iteration=reshuffle)
+
+        ds = tf.data.Dataset.from_tensor_slices((x, y)).map(prepare)
+        if flip_before_cache:
+            ds = ds.map(flip)
+        if cache_after_shuffle:
+            ds = shuffle(ds)
+        if cache:
+            ds = ds.cache()
+        if not flip_before_cache:
+            ds = ds.map(flip)
+        if not cache_after_shuffle and not shuffle_after_batch:
+            ds = shuffle(ds)
+        ds = ds.batch(batch_size)
+        if shuffle_after_batch:
+            ds = ds.shuffle(len(x) // batch_size + 1, seed=seed, reshuffle_each_iteration=True)
+        return ds.prefetch(tf.data.AUTOTUNE) if prefetch else ds
+
+    return build
 
 
-@pytest.mark.parametrize("order, hint", [
-    (["map", "shuffle", "cache", "batch", "prefetch"], "shuffle after cache"),
-    (["map", "cache", "batch", "shuffle", "prefetch"], "shuffle before batch"),
-    (["cache", "map", "shuffle", "batch", "prefetch"], "map before cache"),
-    (["prefetch", "map", "cache", "shuffle", "batch"], "prefetch goes last"),
-    (["map", "cache", "batch"], "exactly once"),
+def test_pipeline_right(capsys):
+    assert _run(capsys, ex.check_pipeline, _pipeline())[0]
+
+
+def test_pipeline_reference_example_right(capsys):
+    assert _run(capsys, ex.check_pipeline, ex._pipeline_example)[0]
+
+
+@pytest.mark.parametrize("mistake, hint", [
+    ({"flip_before_cache": True}, "cache froze it"),
+    ({"shuffle_after_batch": True}, "shuffle before batch"),
+    ({"cache_after_shuffle": True}, "same order"),
+    ({"reshuffle": False}, "same order"),
+    ({"buffer": 4}, "small shuffle buffer"),
+    ({"always_flip": True}, "flip at random"),
+    ({"scale": False}, "divide by 255"),
+    ({"channel": False}, "add the channel axis"),
+    ({"prefetch": False}, "prefetch"),
+    ({"cache": False}, "cache the scaled images"),
+])
+def test_pipeline_mistake_gives_hint(capsys, mistake, hint):
+    ok, out = _run(capsys, ex.check_pipeline, _pipeline(**mistake))
+    assert not ok and hint in out
+
+
+def test_pipeline_without_shuffle_gives_hint(capsys):
+    def unshuffled(x, y, batch_size, seed):
+        return _pipeline(buffer=1)(x, y, batch_size, seed)
+
+    ok, out = _run(capsys, ex.check_pipeline, unshuffled)
+    assert not ok and "input order" in out
+
+
+@pytest.mark.parametrize("func, hint", [
+    (lambda x, y, b, s: [x, y], "return the tf.data.Dataset"),
+    (lambda x, y, b, s: 1 / 0, "could not check"),
     (None, "no answer yet"),
 ])
-def test_pipeline_order_wrong_gives_hint(capsys, order, hint):
-    ok, out = _run(capsys, ex.check_pipeline_order, order)
+def test_pipeline_garbage_does_not_raise(capsys, func, hint):
+    ok, out = _run(capsys, ex.check_pipeline, func)
     assert not ok and hint in out
 
 

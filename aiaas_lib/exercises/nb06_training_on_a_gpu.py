@@ -1,7 +1,14 @@
-"""Exercise checks of notebook 06 (training on a gpu): used by notebooks/06_training_on_a_gpu.ipynb."""
+"""Exercise checks of notebook 06 (training on a gpu): used by notebooks/06_training_on_a_gpu.ipynb.
+
+Exercises 06.1 and 06.2 make the learner write a function: the precision decision (tried on seven made-up
+machines) and a ``tf.data`` training pipeline with a random flip (run for two epochs on fresh random
+images, each output image traced back to its input to catch the usual ordering mistakes).
+"""
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+
+import numpy as np
 
 from aiaas_lib.exercises.feedback import exercise
 
@@ -39,33 +46,128 @@ def check_precision_choice(func: Callable) -> tuple[bool, str]:
     return True, f"right on {len(cases)} machines: float16 only where every GPU has tensor cores (compute capability >= 7.0)"
 
 
-PIPELINE_STEPS = ("map", "cache", "shuffle", "batch", "prefetch")
+def _pipeline_example(x, y, batch_size, seed):
+    """A correct answer to exercise 06.2 (for the Examples and the tests)."""
+    from aiaas_lib import env
+
+    tf = env.import_tensorflow()
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    ds = ds.map(lambda image, label: (tf.cast(image, tf.float32)[..., None] / 255.0, label))
+    ds = ds.cache()
+    ds = ds.map(lambda image, label: (tf.image.random_flip_left_right(image), label))
+    ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _stages(ds) -> list[str]:
+    """The tf.data stage names of a pipeline, last first (e.g. ['Prefetch', 'Batch', ...]); [] if unknown."""
+    names = []
+    while ds is not None and len(names) < 50:
+        names.append(type(ds).__name__.strip("_").replace("Dataset", "").replace("Parallel", ""))
+        inputs = getattr(ds, "_input_dataset", None)
+        ds = inputs
+    return names
+
+
+def _epoch(ds, originals, flipped):
+    """One pass over the learner's dataset: per batch, the indices, flip flags and labels it holds."""
+    batches = []
+    for element in ds:
+        if not isinstance(element, (tuple, list)) or len(element) != 2:
+            raise _Wrong("yield (images, labels) pairs: keep the labels in the dataset beside their images")
+        images, labels = (np.asarray(element[0]), np.asarray(element[1]))
+        if images.ndim == 3:
+            raise _Wrong(f"a batch has shape {images.shape}: add the channel axis, (28, 28) -> (28, 28, 1)")
+        if images.ndim != 4 or images.shape[1:] != originals.shape[1:]:
+            raise _Wrong(f"a batch has shape {images.shape}; expected (batch, 28, 28, 1)")
+        if images.dtype != np.float32:
+            raise _Wrong(f"images are {images.dtype}; cast them to float32 before dividing by 255")
+        if images.max() > 1.0 + 1e-6:
+            raise _Wrong(f"pixel values reach {images.max():.0f}: divide by 255 so they lie in [0, 1]")
+        flat = images.reshape(len(images), -1)
+        d_orig = ((flat[:, None, :] - originals.reshape(len(originals), -1)[None]) ** 2).max(-1)
+        d_flip = ((flat[:, None, :] - flipped.reshape(len(flipped), -1)[None]) ** 2).max(-1)
+        ids, flips = [], []
+        for row_o, row_f in zip(d_orig, d_flip):
+            i_o, i_f = int(row_o.argmin()), int(row_f.argmin())
+            if row_o[i_o] < 1e-8:
+                ids.append(i_o), flips.append(False)
+            elif row_f[i_f] < 1e-8:
+                ids.append(i_f), flips.append(True)
+            else:
+                raise _Wrong("an image is neither an input image scaled to [0, 1] nor its left-right mirror: "
+                             "only scale (/ 255) and flip, nothing else")
+        batches.append((ids, flips, labels.reshape(-1).tolist()))
+    return batches
+
+
+class _Wrong(Exception):
+    """A wrong answer with its hint."""
 
 
 @exercise
-def check_pipeline_order(steps: Sequence[str]) -> tuple[bool, str]:
-    """Exercise 06.2: order the ``tf.data`` steps ``map`` (scale the images), ``cache``, ``shuffle``,
-    ``batch`` and ``prefetch`` for a training set.
+def check_pipeline(func: Callable, trials: int = 2) -> tuple[bool, str]:
+    """Exercise 06.2: ``func(x, y, batch_size, seed)`` builds the training pipeline for uint8 images ``x``
+    of shape (n, 28, 28) and int labels ``y``: scale to float32 in [0, 1] with a channel axis, ``cache``,
+    flip each image left-right at random (a new draw every epoch), ``shuffle`` the whole set (a new
+    order every epoch), ``batch``, ``prefetch``. The check runs it for two epochs on fresh random images.
 
     Examples
     --------
-    >>> check_pipeline_order(["map", "cache", "shuffle", "batch", "prefetch"])
-    ✓ map → cache → shuffle → batch → prefetch: work once, new order every epoch, the next batch ready in time
+    >>> check_pipeline(_pipeline_example)
+    ✓ right on 2 fresh data sets: scaled once and cached, new flips and a new order every epoch, fresh batches, prefetched
     True
     """
-    given = [str(s).strip().lower() for s in steps]
-    if sorted(given) != sorted(PIPELINE_STEPS):
-        return False, f"use each of {list(PIPELINE_STEPS)} exactly once; got {given}"
-    at = {name: i for i, name in enumerate(given)}
-    if at["prefetch"] != len(given) - 1:
-        return False, "prefetch goes last: it prepares the next batch while the model trains on this one"
-    if at["shuffle"] < at["cache"]:
-        return False, "shuffle after cache: a cache after shuffle replays the first epoch's order every epoch"
-    if at["batch"] < at["shuffle"]:
-        return False, "shuffle before batch: shuffling batches keeps the same images together in every epoch"
-    if at["cache"] < at["map"]:
-        return False, "map before cache: then the scaling runs once and the cache holds the finished images"
-    return True, "map → cache → shuffle → batch → prefetch: work once, new order every epoch, the next batch ready in time"
+    rng = np.random.default_rng()
+    for _ in range(trials):
+        n, batch_size = int(rng.integers(80, 121)), int(rng.choice([8, 16]))
+        x = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        y = rng.integers(0, 10, n).astype("int32")
+        originals = (x.astype(np.float32) / 255.0)[..., None]
+        flipped = originals[:, :, ::-1, :]
+        ds = func(x, y, batch_size, int(rng.integers(0, 10_000)))
+        if not hasattr(ds, "element_spec") or not hasattr(ds, "batch"):
+            return False, f"return the tf.data.Dataset itself, not {type(ds).__name__}"
+        try:
+            epochs = [_epoch(ds, originals, flipped) for _ in range(2)]
+        except _Wrong as wrong:
+            return False, str(wrong)
+        first, second = epochs
+        sizes = [len(ids) for ids, _, _ in first]
+        if sorted(sizes) != sorted([batch_size] * (n // batch_size) + [n % batch_size] * (n % batch_size > 0)):
+            return False, f"batches of {sizes[:3]}... images: batch with the batch_size argument ({batch_size})"
+        for epoch in epochs:
+            ids = [i for b in epoch for i in b[0]]
+            if sorted(ids) != list(range(n)):
+                return False, (f"an epoch must hold each of the {n} images exactly once; it held {len(ids)} "
+                               f"({len(set(ids))} different): no repeat() or take() in the pipeline")
+            if any(label != y[i] for b in epoch for i, label in zip(b[0], b[2])):
+                return False, "a label left its image: slice (x, y) together and shuffle the pairs, not x alone"
+        order = [[i for b in epoch for i in b[0]] for epoch in epochs]
+        if order[0] == list(range(n)):
+            return False, "the first epoch comes in the input order: shuffle the training set"
+        if order[0] == order[1]:
+            return False, ("both epochs came in the same order: shuffle after cache (a cache after shuffle replays "
+                           "the first order) with reshuffle_each_iteration=True")
+        if sorted(map(sorted, (b[0] for b in first))) == sorted(map(sorted, (b[0] for b in second))):
+            return False, ("every epoch has the same batches, only reordered: shuffle before batch, so the images "
+                           "meet new neighbours every epoch")
+        if max(first[0][0]) < 3 * batch_size:
+            return False, (f"the first batch holds only images from the first {max(first[0][0]) + 1} of {n}: "
+                           "a small shuffle buffer only mixes neighbours; use a buffer of len(x)")
+        flips = [dict(zip((i for b in e for i in b[0]), (f for b in e for f in b[1]))) for e in epochs]
+        if all(all(f.values()) or not any(f.values()) for f in flips):
+            return False, "flip at random (tf.image.random_flip_left_right), not every image or none"
+        if flips[0] == flips[1]:
+            return False, ("every image got the same flip in both epochs: the random map ran before cache, so the "
+                           "cache froze it; cache the scaled images, then flip")
+        stages = _stages(ds)
+        if stages and stages[0] != "Prefetch":
+            return False, f"end with .prefetch(tf.data.AUTOTUNE) so the next batch is ready in time (last stage: {stages[0]})"
+        if stages and "Cache" not in stages:
+            return False, "cache the scaled images (before the random flip), so the scaling runs once, not every epoch"
+    return True, (f"right on {trials} fresh data sets: scaled once and cached, new flips and a new order every epoch, "
+                  "fresh batches, prefetched")
 
 
 @exercise
