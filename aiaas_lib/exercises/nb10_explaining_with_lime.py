@@ -1,8 +1,9 @@
 """Exercise checks of notebook 10 (explaining with lime): used by notebooks/10_explaining_with_lime.ipynb.
 
-Exercises 10.1 and 10.2 have the learner write two of LIME's formulas (the kernel weights and the weighted
-local R²); their checkers run the learner's function on fresh random inputs and name the usual mistake.
-Exercises 10.3-10.5 choose a kernel width and a number of samples, and write the top-k overlap.
+Exercise 10.1 has the learner write image LIME's neighbourhood (segment masks, perturbed images, kernel
+weights) and 10.2 the weighted local R²; their checkers run the learner's function on fresh random inputs and
+name the usual mistake. Exercises 10.3-10.5 choose a kernel width and a number of samples, and write the top-k
+overlap.
 """
 from __future__ import annotations
 
@@ -21,67 +22,105 @@ def _top_k_overlap(a, b, k: int, key=np.abs) -> float:
     return len(set(top_a.tolist()) & set(top_b.tolist())) / k
 
 
-def _kernel_weights(samples, x, mean, std, kernel_width, scale=lambda s: s, root=True, square=True) -> np.ndarray:
-    """LIME's kernel weights; the keyword arguments build the typical wrong versions."""
-    z, zx = (np.asarray(samples) - mean) / scale(std), (np.asarray(x) - mean) / scale(std)
-    d = np.sqrt(((z - zx) ** 2).sum(axis=1))
+def _image_neighbourhood(image, segments, masks, visible=1, metric="cosine", root=True, square=True,
+                         kernel_width=0.25) -> tuple[np.ndarray, np.ndarray]:
+    """Perturbed images and kernel weights of image LIME for given masks; the keyword arguments build the
+    typical wrong versions."""
+    masks = np.asarray(masks, dtype=np.float64)
+    shown = masks if visible == 1 else 1 - masks
+    images = np.asarray(image, dtype=np.float64) * shown[:, segments]
+    on = masks.sum(axis=1)
+    if metric == "cosine":  # cosine distance to the all-ones row: 1 - on / sqrt(on * S)
+        d = 1 - np.sqrt(on / masks.shape[1])
+    elif metric == "similarity":
+        d = np.sqrt(on / masks.shape[1])
+    else:  # Euclidean: sqrt of the number of hidden segments
+        d = np.sqrt(masks.shape[1] - on)
     k = np.exp(-(d ** 2 if square else d) / kernel_width ** 2)
-    return np.sqrt(k) if root else k
+    return images, (np.sqrt(k) if root else k)
+
+
+def _random_segments(rng, shape, n_segments) -> np.ndarray:
+    """A random segmentation with labels 0..n_segments-1, every label used."""
+    segments = rng.integers(0, n_segments, shape)
+    segments.flat[rng.permutation(segments.size)[:n_segments]] = np.arange(n_segments)
+    return segments
 
 
 @exercise
-def check_lime_kernel(func: Callable) -> tuple[bool, str]:
-    """Exercise 10.1: ``func(samples, x, mean, std, kernel_width)`` returns LIME's kernel weight of every
-    sample: standardise with the training ``mean`` and ``std``, take the Euclidean distance ``d`` of each
-    standardised sample to the standardised ``x``, and weight it ``sqrt(exp(-d**2 / kernel_width**2))``.
+def check_image_neighbourhood(func: Callable) -> tuple[bool, str]:
+    """Exercise 10.1: ``func(image, segments, num_samples, seed)`` returns image LIME's neighbourhood
+    ``(masks, images, weights)``: ``masks`` (num_samples, S) of 0/1, each segment visible (1) or hidden (0) with
+    probability 1/2 and the first row all ones (the image itself); ``images`` (num_samples, H, W), the image with
+    its hidden segments painted black (0); ``weights`` (num_samples,), lime's image kernel
+    ``sqrt(exp(-d**2 / 0.25**2))`` of the cosine distance ``d`` of each mask to the all-ones row.
 
-    Checked on fresh random samples whose features have very different scales.
+    Checked on fresh random images and segmentations; any random draw of the masks is accepted.
 
     Examples
     --------
-    >>> def kernel(samples, x, mean, std, kernel_width):
-    ...     d = np.linalg.norm((samples - x) / std, axis=1)
-    ...     return np.sqrt(np.exp(-d ** 2 / kernel_width ** 2))
-    >>> check_lime_kernel(kernel)
-    ✓ kernel weights right: standardised distance, exponential kernel sqrt(exp(-d²/w²)) = exp(-d²/2w²)
+    >>> def neighbourhood(image, segments, num_samples, seed):
+    ...     S = segments.max() + 1
+    ...     masks = np.random.RandomState(seed).randint(0, 2, (num_samples, S))
+    ...     masks[0] = 1
+    ...     d = 1 - masks.sum(axis=1) / np.sqrt(masks.sum(axis=1) * S)
+    ...     return masks, image * masks[:, segments], np.sqrt(np.exp(-d ** 2 / 0.25 ** 2))
+    >>> check_image_neighbourhood(neighbourhood)
+    ✓ image neighbourhood right: first row all ones, hidden segments black, kernel of the cosine distance
     True
     """
-    rng = np.random.default_rng(101)
-    for n, m, width in ((6, 3, None), (40, 5, 1.0), (300, 8, None)):
-        mean, std = rng.normal(0, 5, m), rng.uniform(0.2, 4.0, m)
-        std[0] = 0.1 * std[1] + 3.0  # features of very different scales
-        x = mean + std * rng.normal(size=m)
-        samples = mean + std * rng.normal(size=(n, m))
-        samples[0] = x
-        width = 0.75 * np.sqrt(m) if width is None else width
-        got = func(samples.copy(), x.copy(), mean.copy(), std.copy(), width)
+    rng = np.random.default_rng(303)
+    for n, shape, n_segments in ((8, (6, 6), 4), (60, (12, 10), 9), (400, (28, 28), 25)):
+        image = rng.uniform(0.1, 1.0, shape)
+        segments = _random_segments(rng, shape, n_segments)
+        got = func(image.copy(), segments.copy(), n, int(rng.integers(1000)))
         if got is None:
-            return False, "your function returns None: return one weight per sample"
-        got = np.asarray(got, dtype=np.float64)
-        got = got.reshape(-1) if got.shape == (n, 1) else got
-        if got.shape != (n,):
-            return False, (f"for {n} samples your function returns shape {got.shape}; expected ({n},), "
-                           "one weight per sample")
-        want = _kernel_weights(samples, x, mean, std, width)
-        if np.allclose(got, want, rtol=1e-7, atol=1e-12):
+            return False, "your function returns None: return (masks, images, weights)"
+        if not isinstance(got, (tuple, list)) or len(got) != 3:
+            return False, "return three arrays, (masks, images, weights)"
+        masks, images, weights = (np.asarray(a, dtype=np.float64) for a in got)
+        if masks.shape != (n, n_segments):
+            return False, (f"{n} samples of an image with {n_segments} segments: masks must have shape "
+                           f"({n}, {n_segments}), one 0/1 entry per segment; yours has {masks.shape}")
+        if not np.isin(masks, (0, 1)).all():
+            return False, "masks must hold only 0 (segment hidden) and 1 (segment visible)"
+        if not (masks[0] == 1).all():
+            return False, ("the first row must be all ones: the first sample is the image itself, and the cosine "
+                           "distance is measured to it")
+        if n >= 60 and not 0.3 < masks[1:].mean() < 0.7:
+            return False, (f"{masks[1:].mean():.0%} of your segments are visible; draw each one visible or hidden "
+                           "with probability 1/2, randint(0, 2, ...)")
+        images = images.reshape(-1, *shape) if images.size == n * image.size else images
+        want_images, want_weights = _image_neighbourhood(image, segments, masks)
+        if images.shape != want_images.shape:
+            return False, (f"images must have shape {want_images.shape}, one perturbed image per mask; "
+                           f"yours {images.shape}")
+        if not np.allclose(images, want_images, atol=1e-6):
+            if np.allclose(images, _image_neighbourhood(image, segments, masks, visible=0)[0], atol=1e-6):
+                return False, "you hide the segments whose mask is 1; a 1 means visible, 0 hidden (painted black)"
+            return False, ("images: keep the pixels of visible segments and paint the pixels of hidden ones 0 — "
+                           "image * masks[:, segments]")
+        weights = weights.reshape(-1)
+        if weights.shape != (n,):
+            return False, f"weights must have shape ({n},), one per sample; yours {weights.shape}"
+        if np.allclose(weights, want_weights, rtol=1e-7, atol=1e-12):
             continue
         mistakes = [
-            (dict(scale=lambda s: np.ones_like(s)), "the distance is in raw units: standardise first, "
-             "(samples - mean) / std, so that a feature measured in large numbers does not dominate d"),
-            (dict(scale=lambda s: s ** 2),
-             "you divide by the variance std²; standardise with the standard deviation"),
-            (dict(root=False),
-             "that is exp(-d²/w²); lime's kernel is its square root, sqrt(exp(-d²/w²)) = exp(-d²/2w²)"),
+            (dict(metric="euclidean"), "that is the Euclidean distance of the masks; lime's image kernel uses the "
+             "cosine distance to the all-ones row, 1 - cos, which lies in [0, 1] whatever the number of segments"),
+            (dict(metric="similarity"), "that is the cosine similarity; the distance is 1 minus it"),
+            (dict(root=False), "that is exp(-d²/w²); lime's kernel is its square root, sqrt(exp(-d²/w²))"),
             (dict(square=False), "the kernel uses the squared distance d², not d"),
-            (dict(square=False, root=False), "the kernel uses the squared distance d², not d, and the square root"),
+            (dict(kernel_width=0.75 * np.sqrt(n_segments)), "that is the tabular default width 0.75·√S; "
+             "lime's image explainer uses kernel width 0.25 on the cosine distance"),
         ]
         for kwargs, hint in mistakes:
-            if np.allclose(got, _kernel_weights(samples, x, mean, std, width, **kwargs), rtol=1e-7, atol=1e-12):
+            if np.allclose(weights, _image_neighbourhood(image, segments, masks, **kwargs)[1], rtol=1e-7, atol=1e-12):
                 return False, hint
-        i = int(np.argmax(np.abs(got - want)))
-        return False, (f"sample {i}: weight {want[i]:.4g} expected, you return {got[i]:.4g}; the customer itself "
-                       "(sample 0) must weigh 1 — compare step 2 of the notebook")
-    return True, "kernel weights right: standardised distance, exponential kernel sqrt(exp(-d²/w²)) = exp(-d²/2w²)"
+        i = int(np.argmax(np.abs(weights - want_weights)))
+        return False, (f"sample {i}: weight {want_weights[i]:.4g} expected, you return {weights[i]:.4g}; the first "
+                       "sample must weigh 1 — compare the notebook's kernel cell in §6")
+    return True, "image neighbourhood right: first row all ones, hidden segments black, kernel of the cosine distance"
 
 
 def _r2(y, y_hat, w, weighted_mean=True, weighted_sums=True) -> float:
@@ -199,55 +238,53 @@ def check_top_k_overlap(func: Callable) -> tuple[bool, str]:
     return True, "top-k overlap right: the share of the k largest |attributions| two methods have in common"
 
 
-def lime_seed_overlap(f: Callable, x, training_data, num_samples: int, seeds: int = 5, k: int = 5,
-                      kernel_width: float | None = None) -> float:
-    """How stable LIME's top ``k`` is: the mean top-``k`` overlap over all pairs of seeds ``0..seeds-1``.
+def lime_seed_spread(f: Callable, x, training_data, num_samples: int, seeds: int = 5,
+                     kernel_width: float | None = None) -> float:
+    """How much LIME's weights at ``x`` move with the seed: the standard deviation of each weight across seeds
+    ``0..seeds-1``, averaged over the features (§5 of the notebook).
 
     Examples
     --------
     >>> train = np.random.default_rng(0).normal(size=(200, 3))
-    >>> lime_seed_overlap(lambda rows: rows @ np.array([3.0, -2.0, 1.0]), train[0], train, 200, k=2)
-    1.0
+    >>> f = lambda rows: np.sin(rows @ np.array([1.0, 0.8, 0.6]))
+    >>> lime_seed_spread(f, train[0], train, 100) > lime_seed_spread(f, train[0], train, 1000)
+    True
     """
-    from itertools import combinations
-
-    from aiaas_lib.explain import lime_tabular, rank_agreement
+    from aiaas_lib.explain import lime_tabular
 
     weights = [lime_tabular(f, x, training_data, num_samples=num_samples, kernel_width=kernel_width, seed=s).weights
                for s in range(seeds)]
-    return float(np.mean([rank_agreement(weights[i], weights[j], k=k).top_k_overlap
-                          for i, j in combinations(range(seeds), 2)]))
+    return float(np.std(weights, axis=0).mean())
 
 
 @exercise
 def check_lime_samples(num_samples, f: Callable, x, training_data, grid: Sequence[int] = (250, 500, 1000, 2000, 5000),
-                       min_overlap: float = 0.8, seeds: int = 5, k: int = 5) -> tuple[bool, str]:
-    """Exercise 10.4: the cheapest ``num_samples`` of ``grid`` for which LIME's top ``k`` at ``x`` is stable:
-    :func:`lime_seed_overlap` over ``seeds`` seeds at least ``min_overlap``.
+                       max_spread: float = 0.025, seeds: int = 5) -> tuple[bool, str]:
+    """Exercise 10.4: the cheapest ``num_samples`` of ``grid`` at which LIME's weights at ``x`` are stable:
+    :func:`lime_seed_spread` over ``seeds`` seeds below ``max_spread``, there and at every larger sample count.
 
     Examples
     --------
     >>> train = np.random.default_rng(0).normal(size=(200, 4))
     >>> f = lambda rows: np.sin(rows @ np.array([1.0, 0.8, 0.6, 0.4]))
-    >>> check_lime_samples(100, f, train[0], train, grid=(20, 100, 400), k=2)
-    ✓ 100 samples: the top 2 agree 100% across 5 seeds (20 samples give only 70%) — the cheapest stable setting
+    >>> check_lime_samples(400, f, train[0], train, grid=(25, 100, 400, 1600))
+    ✓ 400 samples: spread 0.0172 across 5 seeds (100 samples give 0.0373) — the cheapest stable setting
     True
     """
     grid = sorted(int(n) for n in grid)
     if num_samples not in grid:
         return False, f"num_samples={num_samples!r}; pick one of the grid {grid}"
-    overlaps = {n: lime_seed_overlap(f, x, training_data, n, seeds=seeds, k=k) for n in grid}
-    stable = [n for n in grid if overlaps[n] >= min_overlap]
+    spreads = {n: lime_seed_spread(f, x, training_data, n, seeds=seeds) for n in grid}
+    stable = [n for i, n in enumerate(grid) if all(spreads[m] < max_spread for m in grid[i:])]
     if not stable:
-        return False, f"no setting of the grid reaches {min_overlap:.0%}; overlaps {overlaps}"
+        return False, f"no setting of the grid gets below {max_spread:g}; spreads {spreads}"
     best, n = stable[0], int(num_samples)
-    if overlaps[n] < min_overlap:
-        return False, (f"{n} samples: the top {k} agree only {overlaps[n]:.0%} across {seeds} seeds (needed "
-                       f"{min_overlap:.0%}) — more samples average out the sampling noise")
+    if n not in stable:
+        return False, (f"{n} samples: the weights spread {spreads[n]:.4f} across {seeds} seeds (below {max_spread:g} "
+                       "needed, at this and every larger sample count) — more samples average out the sampling noise")
     if n > best:
-        return False, (f"{n} samples are stable ({overlaps[n]:.0%}) but {best} already reach {overlaps[best]:.0%} "
+        return False, (f"{n} samples are stable ({spreads[n]:.4f}) but {best} already reach {spreads[best]:.4f} "
                        f"at a fraction of the cost — pick the cheapest")
     below = [m for m in grid if m < n]
-    cheaper = f" ({below[-1]} samples give only {overlaps[below[-1]]:.0%})" if below else ""
-    return True, (f"{n} samples: the top {k} agree {overlaps[n]:.0%} across {seeds} seeds{cheaper} — the cheapest "
-                  "stable setting")
+    cheaper = f" ({below[-1]} samples give {spreads[below[-1]]:.4f})" if below else ""
+    return True, f"{n} samples: spread {spreads[n]:.4f} across {seeds} seeds{cheaper} — the cheapest stable setting"
