@@ -1,120 +1,172 @@
-"""Exercise checks of notebook 12 (serving models): used by notebooks/12_serving_models.ipynb."""
+"""Exercise checks of notebook 12 (serving models): used by notebooks/12_serving_models.ipynb.
+
+- :func:`check_secure_app` runs the learner's FastAPI app factory ``make_secure_app(model, api_key,
+  max_body_bytes)`` in-process (``fastapi.testclient.TestClient``) on fresh rows, a fresh key and a fresh
+  size limit, with a probe model that records its calls: API keys (401) and a body-size limit (413), in
+  TF Serving's ``{"error": "..."}`` shape.
+- :func:`check_status_codes`: which status the course's service answers for each failure of ``FAILURES``.
+"""
 from __future__ import annotations
 
+import json
 
 import numpy as np
 
 from aiaas_lib.exercises.feedback import exercise
 
+PREDICT_PATH = "/v1/models/churn:predict"
 
-def _churn_rows(n: int = 2) -> list[dict]:
-    """The first ``n`` raw churn rows as JSON-ready dicts (exercise 12.1's rows)."""
-    import json
 
+def _churn_rows(rng: np.random.Generator, n: int) -> list[dict]:
+    """``n`` random raw churn rows as JSON-ready dicts."""
     from aiaas_lib import data
 
     X, _ = data.churn_xy(data.load_churn())
-    return json.loads(X.iloc[:n].to_json(orient="records"))
+    picked = X.iloc[np.sort(rng.choice(len(X), size=n, replace=False))]
+    return json.loads(picked.to_json(orient="records"))
 
 
-@exercise
-def check_tfserving_body(body) -> tuple[bool, str]:
-    """Exercise 12.1: the TF Serving REST body (row format) that asks for predictions of the first two raw
-    churn rows, ``X.iloc[:2]``: ``{"instances": [row0, row1]}`` with each row a dict of its 19 raw columns.
-    The check also makes sure it is JSON (no NumPy or pandas objects left) and valid for the model's schema.
+class ProbeModel:
+    """A stand-in for the churn model: a fixed random logistic score of the three numeric columns, and a
+    count of its calls (to see whether the app ran the model before refusing a request).
 
-    Examples
-    --------
-    >>> from aiaas_lib import data
-    >>> X, _ = data.churn_xy(data.load_churn())
-    >>> check_tfserving_body({"instances": X.iloc[:2].to_dict("records")})
-    ✓ a valid TF Serving row-format body: {"instances": [2 rows of 19 raw columns]}
-    True
-    """
-    import json
-
-    import pandas as pd
-
-    from aiaas_lib import data
-    from aiaas_lib.schema import SchemaError, input_schema, validate_rows
-
-    if isinstance(body, (pd.DataFrame, pd.Series)):
-        return False, "that is a pandas object, not a request body: build a dict, e.g. X.iloc[:2].to_dict('records')"
-    if isinstance(body, list):
-        return False, 'a bare list of rows: TF Serving wants them wrapped in an object, {"instances": [...]}'
-    if not isinstance(body, dict):
-        return False, f'the body must be a dict like {{"instances": [...]}}, got {type(body).__name__}'
-    if "features" in body:
-        return False, ('"features" is the source design\'s own format (encoded numbers); TF Serving\'s row format '
-                       'is {"instances": [raw rows as dicts]}')
-    if "inputs" in body and "instances" not in body:
-        return False, ('"inputs" is TF Serving\'s columnar format; this exercise asks for the row format: '
-                       '{"instances": [row0, row1]}')
-    if set(body) != {"instances"}:
-        return False, f'the body must have exactly one key, "instances"; got {sorted(body)}'
-    rows = body["instances"]
-    if not isinstance(rows, list) or any(not isinstance(r, dict) for r in rows):
-        return False, '"instances" must be a list of rows, each a dict of column -> value (to_dict("records"))'
-    if len(rows) != 2:
-        return False, f"send the first two rows (X.iloc[:2]); got {len(rows)} rows"
-    try:
-        json.dumps(body)
-    except TypeError as err:
-        return False, f"the body is not JSON-serialisable ({err}): convert NumPy values, e.g. via X.iloc[:2].to_json"
-    X, _ = data.churn_xy(data.load_churn())
-    schema = input_schema(X, data.CHURN_NUMERIC, data.CHURN_CATEGORICAL)
-    try:
-        validate_rows(rows, schema)
-    except SchemaError as err:
-        return False, f"the service would answer 400: {err}"
-    if rows != _churn_rows(2):
-        return False, "valid rows, but not the first two: use X.iloc[:2] (raw values, unchanged)"
-    return True, 'a valid TF Serving row-format body: {"instances": [2 rows of 19 raw columns]}'
-
-
-#: Exercise 12.2's latencies in seconds (seeded log-normal, like real request latencies: a long right tail).
-LATENCIES = np.round(np.random.default_rng(12).lognormal(np.log(0.004), 0.6, size=500), 6).tolist()
-
-
-@exercise
-def check_latency_percentiles(answer) -> tuple[bool, str]:
-    """Exercise 12.2: ``(p50_ms, p99_ms)`` of ``LATENCIES`` (seconds), in milliseconds, as
-    ``np.percentile`` computes them (to 0.01 ms).
+    It takes what the notebook's ``to_inputs`` makes (a dict of column arrays) or a DataFrame.
 
     Examples
     --------
-    >>> lat = np.array(LATENCIES)
-    >>> check_latency_percentiles((np.percentile(lat, 50) * 1000, np.percentile(lat, 99) * 1000))
-    ✓ p50 = 4.06 ms, p99 = 14.45 ms: half the requests take longer than the median, one in a hundred longer than p99
-    True
+    >>> probe = ProbeModel(np.random.default_rng(0))
+    >>> probe.predict_on_batch({"tenure": [[1.0]], "monthly_charges": [[20.0]], "total_charges": [[20.0]]}).shape
+    (1, 1)
+    >>> probe.calls
+    1
     """
-    lat = np.asarray(LATENCIES)
-    p50, p99 = np.percentile(lat, 50) * 1000, np.percentile(lat, 99) * 1000
-    got = np.asarray(answer, dtype=np.float64).ravel()
-    if got.shape != (2,):
-        return False, f"give two numbers (p50_ms, p99_ms), got {got.size}"
-    a, b = got
 
-    def close(x, y):
-        return abs(x - y) <= 0.01  # 0.01 ms: any interpolation detail stays far below the hints' differences
+    columns = ("tenure", "monthly_charges", "total_charges")
 
-    if close(a, p50) and close(b, p99):
-        return True, (f"p50 = {p50:.2f} ms, p99 = {p99:.2f} ms: half the requests take longer than the median, "
-                      "one in a hundred longer than p99")
-    if close(a * 1000, p50) or close(b * 1000, p99):
-        return False, "those are seconds: the latencies are in seconds, multiply by 1000 for milliseconds"
-    if close(a, p99) and close(b, p50):
-        return False, "swapped: give (p50, p99) in that order"
-    if close(a, lat.mean() * 1000):
-        return False, "that is the mean; p50 is the median (np.percentile(lat, 50)), which a long tail moves less"
-    if close(b, lat.max() * 1000):
-        return False, "that is the maximum; p99 is np.percentile(lat, 99), the value 99 % of requests stay below"
-    if close(a, p50) and not close(b, p99):
-        return False, f"p50 is right; p99 = np.percentile(lat, 99) * 1000, got {b:.2f}"
-    return False, f"expected about ({p50:.2f}, {p99:.2f}) ms, got ({a:.2f}, {b:.2f})"
+    def __init__(self, rng: np.random.Generator):
+        self.w, self.b, self.calls = rng.normal(size=3) / np.array([72.0, 100.0, 8000.0]), rng.normal(), 0
+
+    def score(self, rows: list[dict]) -> np.ndarray:
+        """The expected predictions for raw rows, shape (n, 1)."""
+        x = np.array([[r[c] for c in self.columns] for r in rows], np.float64)
+        return (1 / (1 + np.exp(-(x @ self.w + self.b)))).reshape(-1, 1).astype(np.float32)
+
+    def predict_on_batch(self, inputs) -> np.ndarray:
+        """Score a dict of column arrays (or a DataFrame); count the call."""
+        self.calls += 1
+        x = np.stack([np.asarray(inputs[c], np.float64).reshape(-1) for c in self.columns], axis=1)
+        return (1 / (1 + np.exp(-(x @ self.w + self.b)))).reshape(-1, 1).astype(np.float32)
+
+    def __call__(self, inputs, training=False):
+        return self.predict_on_batch(inputs)
+
+    def predict(self, inputs, verbose=0, **kwargs):
+        return self.predict_on_batch(inputs)
 
 
-#: Exercise 12.3's failures: key -> what happened.
+def _error_shape(reply) -> str | None:
+    """None when ``reply`` is TF Serving's ``{"error": str}``; else what is wrong with it."""
+    try:
+        body = reply.json()
+    except ValueError:
+        return f"the {reply.status_code} answer is not JSON: {reply.text[:80]!r}"
+    if isinstance(body, dict) and "detail" in body:
+        return (f"the {reply.status_code} answer is FastAPI's default shape {json.dumps(body)[:80]}: raise "
+                "HTTPException inside make_app's app (its handler rewrites it to {\"error\": ...}) or return "
+                "JSONResponse({\"error\": ...}, status_code=...) yourself")
+    if not (isinstance(body, dict) and set(body) == {"error"} and isinstance(body["error"], str)):
+        return f"the {reply.status_code} answer must be TF Serving's {{\"error\": \"...\"}}, got {json.dumps(body)[:80]}"
+    return None
+
+
+@exercise
+def check_secure_app(make_secure_app) -> tuple[bool, str]:
+    """Exercise 12.1: ``make_secure_app(model, api_key, max_body_bytes)`` returns a FastAPI app whose
+    ``POST /v1/models/churn:predict`` needs ``Authorization: Bearer <api_key>`` (401 without it or with a
+    wrong key, *before* the model runs) and refuses a body of more than ``max_body_bytes`` bytes with 413
+    (a body of exactly ``max_body_bytes`` passes); errors in TF Serving's ``{"error": "..."}`` shape.
+
+    The check builds the app with a fresh random key, a probe model and a limit equal to the size of a
+    fresh valid body, and calls it in-process with ``fastapi.testclient.TestClient``.
+
+    Examples
+    --------
+    >>> check_secure_app(lambda model, api_key, max_body_bytes: "not an app")
+    ✗ make_secure_app returned str, not a FastAPI app
+    False
+    """
+    import secrets
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    if not callable(make_secure_app):
+        return False, f"pass your factory function itself (make_secure_app), not {type(make_secure_app).__name__}"
+    rng = np.random.default_rng()
+    key, wrong = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    rows = _churn_rows(rng, int(rng.integers(2, 6)))
+    body = json.dumps({"instances": rows}).encode()
+    limit = len(body)  # the valid body is exactly at the limit: it must pass
+    probe = ProbeModel(rng)
+    app = make_secure_app(probe, key, limit)
+    if not isinstance(app, FastAPI):
+        return False, f"make_secure_app returned {type(app).__name__}, not a FastAPI app"
+    json_type = {"content-type": "application/json"}
+    with TestClient(app, raise_server_exceptions=False) as client:
+        def post(content, api_key=None):
+            auth = {} if api_key is None else {"Authorization": f"Bearer {api_key}"}
+            return client.post(PREDICT_PATH, content=content, headers={**json_type, **auth})
+
+        for what, api_key in (("no key", None), ("a wrong key", wrong)):
+            reply = post(body, api_key)
+            if reply.status_code == 403:
+                return False, (f"{what}: 403 means 'known, but not allowed'; a missing or wrong credential is "
+                               "401 Unauthorized: raise HTTPException(401, ...)")
+            if reply.status_code != 401:
+                return False, f"{what}: expected 401, got {reply.status_code}: check the Authorization header first"
+            if probe.calls:
+                return False, (f"{what}: 401, but the model already ran: check the key in a dependency (it runs "
+                               "before the route's body), not after predict_on_batch")
+            if (shape := _error_shape(reply)) is not None:
+                return False, f"{what}: {shape}"
+        reply = post(body, key)
+        if reply.status_code == 401:
+            return False, ("the right key was refused: the check sends 'Authorization: Bearer <api_key>'; compare "
+                           "the part after 'Bearer ' with api_key")
+        if reply.status_code == 413:
+            return False, (f"a body of exactly max_body_bytes={limit} bytes was refused: only a body *larger* than "
+                           "the limit gets 413 (>, not >=)")
+        if reply.status_code != 200:
+            return False, f"right key, valid body: expected 200, got {reply.status_code} {reply.text[:120]}"
+        got = np.asarray(reply.json().get("predictions"), np.float64)
+        want = probe.score(rows)
+        if got.shape != want.shape or not np.allclose(got, want, atol=1e-6):
+            return False, "right key: 200, but the predictions are not the model's: return model.predict_on_batch's output"
+        calls = probe.calls
+        padded = body + b" " * int(rng.integers(1, 64))  # valid JSON, more bytes; the parsed JSON is the same
+        reply = post(padded, key)
+        if reply.status_code == 200:
+            return False, (f"a body of {len(padded)} bytes > max_body_bytes={limit} passed: it only has more "
+                           "whitespace, so you measured the parsed JSON (or the rows); count the raw bytes, "
+                           "len(await request.body())")
+        if reply.status_code != 413:
+            return False, f"a body over the limit: expected 413, got {reply.status_code}"
+        if (shape := _error_shape(reply)) is not None:
+            return False, f"a body over the limit: {shape}"
+        small = json.dumps({"instances": rows[:1], "note": ""})
+        text = small[:-2] + "é" * (limit - len(small)) + small[-2:]  # as many characters as the limit, more bytes
+        reply = post(text.encode(), key)
+        if reply.status_code != 413:
+            return False, (f"a body of {len(text)} characters but {len(text.encode())} bytes > max_body_bytes="
+                           f"{limit} got {reply.status_code}, not 413: 'é' is one character but two bytes in "
+                           "UTF-8; count bytes (len(body_bytes)), not characters of the decoded text")
+        if probe.calls != calls:
+            return False, "413, but the model ran on a body over the limit: refuse it before predicting"
+    return True, ("no key → 401, wrong key → 401 (model not run), right key → 200 with the model's predictions, "
+                  "body over the limit → 413 (bytes, not characters), errors as {\"error\": str}")
+
+
+#: Exercise 12.2's failures: key -> what happened.
 FAILURES = {
     "no_key": "the request has no Authorization header, and the service has API keys",
     "bad_json": 'the body is {"instances": [  (cut off: not valid JSON)',
@@ -124,7 +176,7 @@ FAILURES = {
     "rate_limited": "the client used up its token bucket (rate_limit_per_minute)",
 }
 _STATUS = {"no_key": 401, "bad_json": 400, "unknown_model": 404, "too_many": 413, "queue_full": 503,
-              "rate_limited": 429}
+           "rate_limited": 429}
 _STATUS_HINTS = {
     "no_key": "401 Unauthorized: no (or a wrong) credential; 403 would mean 'known, but not allowed'",
     "bad_json": "400 Bad Request: the client sent something the service cannot read",
@@ -137,7 +189,7 @@ _STATUS_HINTS = {
 
 @exercise
 def check_status_codes(answer) -> tuple[bool, str]:
-    """Exercise 12.3: the HTTP status the service answers for each failure of ``FAILURES``, as a dict
+    """Exercise 12.2: the HTTP status the service answers for each failure of ``FAILURES``, as a dict
     key -> int.
 
     Examples
