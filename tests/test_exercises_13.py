@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from aiaas_lib.exercises import nb13_language_model_service as ex
-from aiaas_lib.generation import apply_penalties, top_p_mask
+from aiaas_lib.generation import apply_penalties, softmax, top_p_mask
 from _feedback import run_check as _run
 
 LOGITS, COUNTS = np.array(ex.LOGITS), np.array(ex.COUNTS)
@@ -12,7 +12,115 @@ BODY = {"model": "tiny-gpt", "messages": [{"role": "user", "content": "Define CY
         "temperature": 0.7, "stream": True}
 
 
-# ------------------------------------------------------------------------------ 13.1 penalties
+# ------------------------------------------------------------------------------ 13.1 cached attention
+def _cached_attention(q, k_new, v_new, k_cache, v_cache, *, append=True, front=False, scale=True, axis=-1,
+                      swap=False, values_are_keys=False):
+    """The right step, or one of the typical mistakes (switched by the keyword flags)."""
+    def add(cache, new):
+        parts = [new[:, None], cache] if front else [cache, new[:, None]]
+        return np.concatenate(parts, axis=1)
+
+    k_all, v_all = add(k_cache, k_new), add(v_cache, v_new)
+    k_use, v_use = (k_all, v_all) if append else (k_cache, v_cache)
+    scores = np.einsum("hk,htk->ht", q, k_use) / (np.sqrt(q.shape[-1]) if scale else 1.0)
+    weights = softmax(scores) if axis == -1 else softmax(scores.T).T  # axis 0: the wrong (heads) axis
+    out = np.einsum("ht,htk->hk", weights, k_use if values_are_keys else v_use)
+    return (out, v_all, k_all) if swap else (out, k_all, v_all)
+
+
+def test_cached_attention_right(capsys):
+    assert _run(capsys, ex.check_cached_attention, _cached_attention)[0]
+
+
+@pytest.mark.parametrize("flags, hint", [
+    (dict(append=False), "old cache only"),
+    (dict(scale=False), "1/sqrt(head_dim)"),
+    (dict(axis=0), "not over the heads"),
+    (dict(front=True), "went to the front"),
+    (dict(swap=True), "swapped"),
+    (dict(values_are_keys=True), "not the keys"),
+])
+def test_cached_attention_wrong(capsys, flags, hint):
+    ok, out = _run(capsys, ex.check_cached_attention, lambda *a: _cached_attention(*a, **flags))
+    assert not ok and hint in out
+
+
+def test_cached_attention_cache_not_grown(capsys):
+    def forgot(q, k_new, v_new, k_cache, v_cache):
+        out, _, _ = _cached_attention(q, k_new, v_new, k_cache, v_cache)
+        return out, k_cache, v_cache
+
+    ok, out = _run(capsys, ex.check_cached_attention, forgot)
+    assert not ok and "did not grow" in out
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (lambda *a: _cached_attention(*a)[0], "return three things"),
+    ([1, 2, 3], "function itself"),
+    (lambda *a: 1 / 0, "could not check"),
+])
+def test_cached_attention_garbage(capsys, answer, hint):
+    ok, out = _run(capsys, ex.check_cached_attention, answer)
+    assert not ok and hint in out
+
+
+# ------------------------------------------------------------------------------ 13.2 top-p filter
+def _top_p(probs, p, *, extra=0, renormalise=True, ascending=False, sorted_out=False, tolerance=1e-12):
+    order = np.argsort(probs if ascending else -probs, kind="stable")
+    m = int(np.argmax(np.cumsum(probs[order]) >= p - tolerance)) + 1 + extra
+    m = min(max(m, 1), len(probs))
+    kept = np.zeros_like(probs)
+    kept[order[:m]] = probs[order[:m]]
+    if renormalise:
+        kept = kept / kept.sum()
+    return np.sort(kept)[::-1] if sorted_out else kept
+
+
+def test_top_p_filter_right(capsys):
+    assert _run(capsys, ex.check_top_p_filter, _top_p)[0]
+
+
+def test_top_p_filter_right_with_the_library_mask(capsys):
+    def library(probs, p):
+        kept = np.where(top_p_mask(probs, p), probs, 0.0)
+        return kept / kept.sum()
+
+    assert _run(capsys, ex.check_top_p_filter, library)[0]
+
+
+@pytest.mark.parametrize("flags, hint", [
+    (dict(extra=-1), "one token short"),
+    (dict(extra=1), "one token too many"),
+    (dict(renormalise=False), "renormalise"),
+    (dict(ascending=True), "least likely"),
+    (dict(sorted_out=True), "back at their token ids"),
+])
+def test_top_p_filter_wrong(capsys, flags, hint):
+    ok, out = _run(capsys, ex.check_top_p_filter, lambda probs, p: _top_p(probs, p, **flags))
+    assert not ok and hint in out
+
+
+def test_top_p_filter_p_one_needs_a_tolerance(capsys):
+    def no_tolerance(probs, p):
+        if p == 1.0:  # what a float sum just below 1 does to `cumsum >= p`
+            return _top_p(probs, p, extra=-len(probs))
+        return _top_p(probs, p)
+
+    ok, out = _run(capsys, ex.check_top_p_filter, no_tolerance)
+    assert not ok and "p - 1e-12" in out
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (lambda probs, p: probs[:2], "one probability per token"),
+    (np.ones(3), "function itself"),
+    (lambda probs, p: None.x, "could not check"),
+])
+def test_top_p_filter_garbage(capsys, answer, hint):
+    ok, out = _run(capsys, ex.check_top_p_filter, answer)
+    assert not ok and hint in out
+
+
+# ------------------------------------------------------------------------------ 13.3 penalties
 def test_penalized_logits_right_is_the_library_formula(capsys):
     assert _run(capsys, ex.check_penalized_logits, apply_penalties(LOGITS, COUNTS, FP, PP))[0]
 
@@ -37,35 +145,7 @@ def test_penalized_logits_none(capsys):
     assert not ok and "no answer yet" in out
 
 
-# ------------------------------------------------------------------------------ 13.2 top-p
-def test_top_p_set_right_as_ids(capsys):
-    assert _run(capsys, ex.check_top_p_set, {1, 3, 4})[0]
-
-
-def test_top_p_set_right_as_the_library_mask(capsys):
-    assert _run(capsys, ex.check_top_p_set, top_p_mask(np.array(ex.PROBS), ex.TOP_P))[0]
-
-
-@pytest.mark.parametrize("answer, hint", [
-    ([1, 3], "less than top_p"),
-    ([1, 3, 4, 2], "one token too many"),
-    ([0, 5, 2], "least likely"),
-    ([0.4, 0.25, 0.15], "look like probabilities"),
-    (np.array([True, False]), "one entry per token"),
-    ([1, 3, 9], "must be in 0..5"),
-    ([2], "is not it"),
-])
-def test_top_p_set_wrong(capsys, answer, hint):
-    ok, out = _run(capsys, ex.check_top_p_set, answer)
-    assert not ok and hint in out
-
-
-def test_top_p_set_none(capsys):
-    ok, out = _run(capsys, ex.check_top_p_set, None)
-    assert not ok and "no answer yet" in out
-
-
-# ------------------------------------------------------------------------------ 13.3 chat body
+# ------------------------------------------------------------------------------ 13.4 chat body
 def test_chat_request_right(capsys):
     assert _run(capsys, ex.check_chat_request, BODY)[0]
 

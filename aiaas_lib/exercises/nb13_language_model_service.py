@@ -5,25 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 from aiaas_lib.exercises.feedback import exercise
+from aiaas_lib.generation.sampling import top_p_mask
 
 
 LOGITS = (2.0, 1.5, 1.0, 0.5, 0.0)
-"""Exercise 13.1: raw next-token logits of a 5-token vocabulary."""
+"""Exercise 13.3: raw next-token logits of a 5-token vocabulary."""
 COUNTS = (3, 0, 1, 0, 2)
-"""Exercise 13.1: how often each token was generated so far."""
+"""Exercise 13.3: how often each token was generated so far."""
 PENALTIES = {"frequency_penalty": 0.5, "presence_penalty": 0.4}
-"""Exercise 13.1: the request's penalties."""
-PROBS = (0.05, 0.4, 0.1, 0.25, 0.15, 0.05)
-"""Exercise 13.2: next-token probabilities of a 6-token vocabulary."""
-TOP_P = 0.75
-"""Exercise 13.2: the request's ``top_p``."""
+"""Exercise 13.3: the request's penalties."""
 CHAT_TASK = {"model": "tiny-gpt", "content": "Define CYNIC.", "max_tokens": 40, "temperature": 0.7}
-"""Exercise 13.3: what the chat request must ask for (and it must be streamed)."""
+"""Exercise 13.4: what the chat request must ask for (and it must be streamed)."""
 
 
 @exercise
 def check_penalized_logits(answer) -> tuple[bool, str]:
-    """Exercise 13.1: ``LOGITS`` after OpenAI's frequency and presence penalties (``PENALTIES``) for the
+    """Exercise 13.3: ``LOGITS`` after OpenAI's frequency and presence penalties (``PENALTIES``) for the
     generated-token counts ``COUNTS``: ``logit_j - c_j * frequency_penalty - [c_j > 0] * presence_penalty``.
 
     Examples
@@ -59,50 +56,159 @@ def check_penalized_logits(answer) -> tuple[bool, str]:
     return False, f"{np.round(value, 4).tolist()} is not it; apply logit_j - c_j*frequency_penalty - [c_j>0]*presence_penalty"
 
 
+def _softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Softmax along ``axis`` (float64)."""
+    z = np.exp(z - z.max(axis=axis, keepdims=True))
+    return z / z.sum(axis=axis, keepdims=True)
+
+
+def _attend(q, k_all, v_all, scale=True, axis=-1) -> np.ndarray:
+    """One query per head against all keys: (H, K) x (H, t, K) -> (H, K)."""
+    scores = np.einsum("hk,htk->ht", q, k_all) / (np.sqrt(q.shape[-1]) if scale else 1.0)
+    return np.einsum("ht,htk->hk", _softmax(scores, axis), v_all)
+
+
+def _attention_case(rng: np.random.Generator):
+    """Fresh random inputs of one cached attention step: q, k_new, v_new (H, K) and caches (H, t, K)."""
+    heads, t, dim = int(rng.integers(2, 5)), int(rng.integers(2, 9)), int(rng.choice([4, 8, 16]))
+    q, k_new, v_new = (rng.normal(size=(heads, dim)) for _ in range(3))
+    k_cache, v_cache = (rng.normal(size=(heads, t, dim)) for _ in range(2))
+    return q, k_new, v_new, k_cache, v_cache
+
+
 @exercise
-def check_top_p_set(answer) -> tuple[bool, str]:
-    """Exercise 13.2: the token ids that top-p (nucleus) sampling with ``top_p = TOP_P`` keeps from
-    ``PROBS``: the smallest set of most likely tokens whose probabilities sum to at least ``top_p``
-    (a set or list of ids, or a boolean mask).
+def check_cached_attention(func) -> tuple[bool, str]:
+    """Exercise 13.1: one decoding step of attention with a KV cache, run on fresh random inputs.
+
+    ``func(q, k_new, v_new, k_cache, v_cache) -> (out, k_cache, v_cache)``: the new token's query, key and
+    value have shape (heads, head_dim); the caches (heads, t, head_dim) hold the t earlier positions. Append
+    the new key and value at the end of the caches, then attend:
+    ``out = softmax(q · K_allᵀ / sqrt(head_dim)) · V_all`` per head, softmax over the t + 1 positions.
 
     Examples
     --------
-    >>> check_top_p_set({1, 3, 4})
-    ✓ kept {1, 3, 4}: 0.4 + 0.25 + 0.15 = 0.8 ≥ 0.75; the other tokens get probability 0
+    >>> def cached_attention(q, k_new, v_new, k_cache, v_cache):
+    ...     k_cache = np.concatenate([k_cache, k_new[:, None]], axis=1)
+    ...     v_cache = np.concatenate([v_cache, v_new[:, None]], axis=1)
+    ...     scores = np.einsum("hk,htk->ht", q, k_cache) / np.sqrt(q.shape[-1])
+    ...     weights = np.exp(scores - scores.max(-1, keepdims=True))
+    ...     weights /= weights.sum(-1, keepdims=True)
+    ...     return np.einsum("ht,htk->hk", weights, v_cache), k_cache, v_cache
+    >>> check_cached_attention(cached_attention)
+    ✓ equal to the reference on 5 fresh random steps (2-4 heads, 2-8 cached positions): the cache grows by one position per step
     True
     """
-    probs = np.array(PROBS)
-    order = np.argsort(-probs, kind="stable")
-    n_keep = int(np.searchsorted(np.cumsum(probs[order]), TOP_P - 1e-12)) + 1
-    expected = {int(i) for i in order[:n_keep]}
-    raw = np.asarray(list(answer) if isinstance(answer, (set, frozenset)) else answer).ravel()
-    if raw.dtype == bool:
-        if raw.size != probs.size:
-            return False, f"a boolean mask needs one entry per token ({probs.size}); got {raw.size}"
-        got = {int(i) for i in np.flatnonzero(raw)}
-    elif raw.size and np.issubdtype(raw.dtype, np.floating) and not np.all(raw == np.round(raw)):
-        return False, "those look like probabilities; give the token ids (positions in PROBS) that are kept"
-    else:
-        got = {int(i) for i in raw}
-    if got == expected:
-        kept = " + ".join(f"{probs[i]:g}" for i in order[:n_keep])
-        return True, (f"kept {sorted(expected)}".replace("[", "{").replace("]", "}")
-                      + f": {kept} = {probs[order[:n_keep]].sum():.2g} ≥ {TOP_P}; the other tokens get probability 0")
-    if got == set(int(i) for i in order[:n_keep - 1]):
-        return False, ("those sum to less than top_p; the set must *reach* top_p, so it includes the token that "
-                       "crosses the threshold")
-    if got == set(int(i) for i in order[:n_keep + 1]):
-        return False, "one token too many: stop as soon as the running sum reaches top_p"
-    if got == set(int(i) for i in np.argsort(probs, kind="stable")[:n_keep]):
-        return False, "those are the least likely tokens; sort by probability, largest first"
-    if got and not got <= set(range(probs.size)):
-        return False, f"token ids must be in 0..{probs.size - 1}"
-    return False, f"{sorted(got)} is not it; sort the probabilities largest first and accumulate until the sum ≥ {TOP_P}"
+    if not callable(func):
+        return False, "pass your function itself (cached_attention), not its result"
+    rng = np.random.default_rng()
+    for _ in range(5):
+        q, k_new, v_new, k_cache, v_cache = _attention_case(rng)
+        heads, t, dim = k_cache.shape
+        result = func(q.copy(), k_new.copy(), v_new.copy(), k_cache.copy(), v_cache.copy())
+        if not isinstance(result, tuple) or len(result) != 3:
+            return False, "return three things: (out, k_cache, v_cache), the caches with the new position appended"
+        out, k_got, v_got = (np.asarray(r, dtype=np.float64) for r in result)
+        if k_got.shape != (heads, t + 1, dim) or v_got.shape != (heads, t + 1, dim):
+            if k_got.shape == k_cache.shape:
+                return False, ("the returned caches did not grow: append the new key and value (axis 1, one "
+                               "position), or the next step will not see this token")
+            return False, f"the caches should have shape (heads, t + 1, head_dim) = {(heads, t + 1, dim)}; got {k_got.shape}"
+        k_all = np.concatenate([k_cache, k_new[:, None]], axis=1)
+        v_all = np.concatenate([v_cache, v_new[:, None]], axis=1)
+        if np.allclose(k_got, np.concatenate([k_new[:, None], k_cache], axis=1)):
+            return False, "the new key went to the front: append it at the end (position t is the newest token)"
+        if not (np.allclose(k_got, k_all) and np.allclose(v_got, v_all)):
+            if np.allclose(k_got, v_all) and np.allclose(v_got, k_all):
+                return False, "keys and values are swapped in the returned caches"
+            return False, "the returned caches are not the old ones with k_new and v_new appended at the end"
+        if out.shape != (heads, dim):
+            return False, f"out should have one vector per head, shape (heads, head_dim) = {(heads, dim)}; got {out.shape}"
+        expected = _attend(q, k_all, v_all)
+        if np.allclose(out, expected, atol=1e-8):
+            continue
+        if np.allclose(out, _attend(q, k_cache, v_cache), atol=1e-8):
+            return False, ("you attended over the old cache only: append k_new and v_new first, so the new "
+                           "token also attends to itself")
+        if np.allclose(out, _attend(q, k_all, v_all, scale=False), atol=1e-8):
+            return False, "scale the scores by 1/sqrt(head_dim) before the softmax"
+        if np.allclose(out, _attend(q, k_all, v_all, axis=0), atol=1e-8):
+            return False, "the softmax runs over the positions (the last axis of the scores), not over the heads"
+        if np.allclose(out, _attend(q, k_all, k_all), atol=1e-8):
+            return False, "the weights average the values, not the keys"
+        return False, "out differs from softmax(q · K_allᵀ / sqrt(head_dim)) · V_all; check it head by head"
+    return True, ("equal to the reference on 5 fresh random steps (2-4 heads, 2-8 cached positions): "
+                  "the cache grows by one position per step")
+
+
+def _reference_top_p(probs: np.ndarray, p: float) -> np.ndarray:
+    """The library's rule: keep the smallest most-likely set reaching ``p``, renormalise."""
+    kept = np.where(top_p_mask(probs, p), probs, 0.0)
+    return kept / kept.sum()
+
+
+@exercise
+def check_top_p_filter(func) -> tuple[bool, str]:
+    """Exercise 13.2: a top-p (nucleus) filter, run on fresh random distributions.
+
+    ``func(probs, p) -> filtered``: keep the smallest set of most likely tokens whose probabilities sum to at
+    least ``p``, set the others to 0 and renormalise; the result has the same shape and token order as ``probs``.
+
+    Examples
+    --------
+    >>> def top_p_filter(probs, p):
+    ...     order = np.argsort(-probs)
+    ...     m = int(np.argmax(np.cumsum(probs[order]) >= p - 1e-12)) + 1  # 1e-12: float sums of 1 may be 0.9999...
+    ...     kept = np.zeros_like(probs)
+    ...     kept[order[:m]] = probs[order[:m]]
+    ...     return kept / kept.sum()
+    >>> check_top_p_filter(top_p_filter)
+    ✓ equal to the reference on 6 fresh distributions (top_p from 0.3 to 1): the set that first reaches p, renormalised
+    True
+    """
+    if not callable(func):
+        return False, "pass your function itself (top_p_filter), not its result"
+    rng = np.random.default_rng()
+    for trial in range(6):
+        size = int(rng.integers(6, 40))
+        probs = rng.dirichlet(np.full(size, 0.5))
+        p = 1.0 if trial == 5 else float(rng.uniform(0.3, 0.95))
+        got = np.asarray(func(probs.copy(), p), dtype=np.float64)
+        if got.shape != probs.shape:
+            return False, f"return one probability per token, shape {probs.shape}; got {got.shape}"
+        expected = _reference_top_p(probs, p)
+        if np.allclose(got, expected, atol=1e-9):
+            continue
+        order = np.argsort(-probs, kind="stable")
+        kept = np.count_nonzero(expected)
+        if p == 1.0 and np.count_nonzero(got) < kept:
+            return False, ("top_p = 1 must keep every token; a float sum of probabilities can land just below 1, "
+                           "so compare the running sum with p - 1e-12")
+        if np.allclose(got, np.where(expected > 0, probs, 0.0), atol=1e-9):
+            return False, "renormalise: divide the kept probabilities by their sum so they add up to 1"
+        if np.allclose(np.sort(got)[::-1], np.sort(expected)[::-1], atol=1e-9):
+            return False, "put the kept probabilities back at their token ids (the input's order), not sorted"
+        for m, hint in ((kept - 1, "one token short: keep the token whose probability makes the sum *reach* p "
+                                   "(cumsum >= p marks it; cumsum < p stops before it)"),
+                        (kept + 1, "one token too many: stop at the first token where the running sum reaches p")):
+            if 0 < m <= size:
+                wrong = np.zeros_like(probs)
+                wrong[order[:m]] = probs[order[:m]]
+                if np.allclose(got, wrong / wrong.sum(), atol=1e-9):
+                    return False, hint
+        ascending = np.argsort(probs, kind="stable")
+        low = np.zeros_like(probs)
+        m_low = int(np.argmax(np.cumsum(probs[ascending]) >= p - 1e-12)) + 1
+        low[ascending[:m_low]] = probs[ascending[:m_low]]
+        if np.allclose(got, low / low.sum(), atol=1e-9) or np.allclose(got, low, atol=1e-9):
+            return False, "you kept the least likely tokens: sort largest first (np.argsort(-probs))"
+        return False, f"differs from the reference for p = {p:.2f} on {size} tokens; keep the most likely until the sum reaches p"
+    return True, ("equal to the reference on 6 fresh distributions (top_p from 0.3 to 1): "
+                  "the set that first reaches p, renormalised")
 
 
 @exercise
 def check_chat_request(body) -> tuple[bool, str]:
-    """Exercise 13.3: the JSON body of ``POST /v1/chat/completions`` that asks ``tiny-gpt`` to answer the user
+    """Exercise 13.4: the JSON body of ``POST /v1/chat/completions`` that asks ``tiny-gpt`` to answer the user
     message "Define CYNIC." with at most 40 tokens at temperature 0.7, streamed (``CHAT_TASK``).
     ``max_completion_tokens`` is accepted in place of ``max_tokens``.
 
