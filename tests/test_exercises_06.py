@@ -137,3 +137,11 @@ def test_global_batch_wrong_gives_hint(capsys, answer, hint):
 
 def test_global_batch_other_setup(capsys):
     assert _run(capsys, ex.check_global_batch, 64, 16, n_images=1000, replicas=2, per_replica=32)[0]
+
+
+def test_precision_choice_none_capability_typeerror_hint(capsys):
+    def compares_none(gpus):
+        return "mixed_float16" if gpus and all(g.compute_capability >= (7, 0) for g in gpus) else "float32"
+
+    ok, out = _run(capsys, ex.check_precision_choice, compares_none)
+    assert not ok and "can be None" in out

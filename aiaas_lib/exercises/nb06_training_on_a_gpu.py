@@ -29,7 +29,8 @@ def check_precision_choice(func: Callable) -> tuple[bool, str]:
 
     t4, v100, k80, p100 = GPU("Tesla T4", (7, 5)), GPU("V100", (7, 0)), GPU("K80", (3, 7)), GPU("P100", (6, 0))
     cases = [
-        ([], "float32", "with no GPU stay float32: a CPU has no float16 units, so mixed precision only slows it"),
+        ([], "float32", "with no GPU stay float32: the course's rule switches mixed precision on only for GPUs with "
+                        "tensor cores; on a CPU only a measured training step could justify it (notebook §7)"),
         ([k80], "float32", "a K80 (compute 3.7) has no tensor cores: float16 brings it no speed"),
         ([p100], "float32", "a P100 (compute 6.0) is below 7.0: no tensor cores, stay float32"),
         ([t4], "mixed_float16", "a T4 (compute 7.5) has float16 tensor cores: choose mixed_float16"),
@@ -38,7 +39,13 @@ def check_precision_choice(func: Callable) -> tuple[bool, str]:
         ([GPU("unknown", None)], "float32", "an unknown compute capability is no evidence of tensor cores: float32"),
     ]
     for gpus, want, hint in cases:
-        got = func(list(gpus))
+        try:
+            got = func(list(gpus))
+        except TypeError as err:
+            if any(g.compute_capability is None for g in gpus):
+                return False, ("compute_capability can be None (unknown): test `is not None` before comparing it "
+                               f"with (7, 0); an unknown GPU gets float32 ({type(err).__name__}: {err})")
+            raise
         if got not in ("float32", "mixed_float16"):
             return False, f"return the string 'float32' or 'mixed_float16', not {got!r}"
         if got != want:
