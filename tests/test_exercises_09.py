@@ -6,6 +6,71 @@ from aiaas_lib.explain.shapley import shapley_from_values
 from _feedback import run_check as _run
 
 
+def _estimate(v, n, num_permutations, rng):  # the right answer of exercise 09.1
+    phi = np.zeros(n)
+    for _ in range(num_permutations):
+        before = set()
+        for i in rng.permutation(n):
+            phi[i] += v(before | {i}) - v(before)
+            before.add(i)
+    return phi / num_permutations
+
+
+def _player_in_s(v, n, num_permutations, rng):  # adds i to S before measuring its contribution
+    phi = np.zeros(n)
+    for _ in range(num_permutations):
+        before = set()
+        for i in rng.permutation(n):
+            before.add(i)
+            phi[i] += v(before | {i}) - v(before)
+    return phi / num_permutations
+
+
+def _one_order(v, n, num_permutations, rng):  # draws the order once, outside the loop
+    order, phi = rng.permutation(n), np.zeros(n)
+    for _ in range(num_permutations):
+        before = set()
+        for i in order:
+            phi[i] += v(before | {i}) - v(before)
+            before.add(i)
+    return phi / num_permutations
+
+
+def _unweighted(v, n, num_permutations, rng):  # the plain mean over subsets: the coalition weight forgotten
+    return ex._banzhaf(v, n)
+
+
+def _raises(v, n, num_permutations, rng):
+    raise RuntimeError("learner bug")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_permutation_shapley_right(capsys, seed):
+    assert _run(capsys, ex.check_permutation_shapley, _estimate, seed=seed)[0]
+
+
+def test_permutation_shapley_accepts_exact_values(capsys):
+    exact = lambda v, n, num_permutations, rng: ex._exact_and_spread(v, n)[0]  # noqa: E731
+    assert _run(capsys, ex.check_permutation_shapley, exact, seed=0)[0]
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (_player_in_s, "already in S"),
+    (lambda v, n, m, rng: m * _estimate(v, n, m, rng), "divide the summed contributions"),
+    (lambda v, n, m, rng: -_estimate(v, n, m, rng), "signs are flipped"),
+    (_unweighted, "|S|!(n−|S|−1)!/n!"),
+    (lambda v, n, m, rng: _estimate(v, n, m, rng) + np.array([1.0, 0, 0, 0]), "telescope"),
+    (_one_order, "new random order"),
+    (lambda v, n, m, rng: np.zeros(3), "shape (4,)"),
+    (_raises, "could not check"),
+    (lambda v, n, m, rng: None, "returns None"),
+    (None, "no answer yet"),
+])
+def test_permutation_shapley_wrong(capsys, answer, hint):
+    ok, out = _run(capsys, ex.check_permutation_shapley, answer, seed=0)
+    assert not ok and hint in out
+
+
 def test_shapley_game_solution_equals_the_library():
     # the game as v indexed like coalition_masks: bit 0 = A, bit 1 = B, bit 2 = C
     order = ["", "A", "B", "AB", "C", "AC", "BC", "ABC"]

@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 
+from itertools import combinations, permutations
+
 import numpy as np
 
 from aiaas_lib.exercises.feedback import exercise
 
 
-#: Exercise 09.1's game: coalition (players in alphabetical order, "" = nobody) -> value.
+#: Exercise 09.2's game: coalition (players in alphabetical order, "" = nobody) -> value.
 SHAPLEY_GAME = {"": 0, "A": 12, "B": 6, "C": 0, "AB": 24, "AC": 18, "BC": 6, "ABC": 30}
 
 
 def _game_shapley(game: dict, players: str) -> np.ndarray:
     """Shapley values of a game given as {coalition string: value}, by averaging over all orders."""
-    from itertools import permutations
-
     key = lambda members: "".join(sorted(members))  # noqa: E731
     phi = {p: 0.0 for p in players}
     orders = list(permutations(players))
@@ -24,9 +24,89 @@ def _game_shapley(game: dict, players: str) -> np.ndarray:
     return np.array([phi[p] / len(orders) for p in players])
 
 
+def random_game(n_players: int, rng: np.random.Generator):
+    """A random game over players 0..n_players-1: ``v(S)`` for any iterable ``S`` of players (with interactions)."""
+    table = {frozenset(S): float(rng.normal(scale=3.0)) for k in range(n_players + 1)
+             for S in combinations(range(n_players), k)}
+    return lambda S: table[frozenset(S)]
+
+
+def _exact_and_spread(v, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact Shapley values of ``v`` (the mean over all n! orders) and the std of each player's contribution."""
+    gains = np.array([[v(order[:order.index(i)] + (i,)) - v(order[:order.index(i)]) for i in range(n)]
+                      for order in permutations(range(n))])
+    return gains.mean(axis=0), gains.std(axis=0)
+
+
+def _banzhaf(v, n: int) -> np.ndarray:
+    """The unweighted average of v(S ∪ {i}) − v(S) over the subsets S without i (the typical wrong weight)."""
+    return np.array([np.mean([v(set(S) | {i}) - v(S) for k in range(n) for S in combinations(
+        [j for j in range(n) if j != i], k)]) for i in range(n)])
+
+
+@exercise
+def check_permutation_shapley(answer, seed: int | None = None) -> tuple[bool, str]:
+    """Exercise 09.1: ``answer(v, n, num_permutations, rng)`` estimates the Shapley values of the game ``v``
+    (``v(S)`` takes a set of players 0..n-1) by sampling ``num_permutations`` orders with ``rng``: in each
+    order, player ``i`` earns ``v(S ∪ {i}) − v(S)`` where ``S`` is the set of players *before* it; the
+    estimate is the mean over the orders. Checked on fresh random games of 4 players against the exact
+    values (within 5 standard errors) and for efficiency (every order adds up to ``v(N) − v(∅)``).
+
+    Examples
+    --------
+    >>> def estimate(v, n, num_permutations, rng):
+    ...     phi = np.zeros(n)
+    ...     for _ in range(num_permutations):
+    ...         before = set()
+    ...         for i in rng.permutation(n):
+    ...             phi[i] += v(before | {i}) - v(before)
+    ...             before.add(i)
+    ...     return phi / num_permutations
+    >>> check_permutation_shapley(estimate, seed=0)  # doctest: +ELLIPSIS
+    ✓ on 3 fresh random games of 4 players, 2000 orders each: within ... of the exact Shapley values, ...
+    True
+    """
+    rng = np.random.default_rng(seed)
+    n, m, worst = 4, 2000, 0.0
+    for _ in range(3):
+        v = random_game(n, rng)
+        exact, spread = _exact_and_spread(v, n)
+        out = answer(v, n, m, np.random.default_rng(rng.integers(2**32)))
+        if out is None:
+            return False, "your function returns None: write its body and return an array of one value per player"
+        got = np.asarray(out, dtype=float).ravel()
+        if got.shape != (n,):
+            return False, f"return one value per player, an array of shape ({n},); got {got.size} values"
+        payout = v(range(n)) - v(set())
+        if np.allclose(got, 0, atol=1e-12):
+            return False, ("every value is 0: v(S ∪ {i}) − v(S) vanishes when i is already in S. "
+                           "Take S = the players *before* i in the order, then add i")
+        if not np.isclose(got.sum(), payout, atol=1e-9):
+            if np.isclose(got.sum(), m * payout, rtol=1e-9):
+                return False, (f"your values add up to {m} × (v(N) − v(∅)): divide the summed contributions by "
+                               "num_permutations (an estimate is a mean over the orders)")
+            if np.isclose(got.sum(), -payout, atol=1e-9):
+                return False, "the signs are flipped: a player earns v(S ∪ {i}) − v(S), not v(S) − v(S ∪ {i})"
+            if np.allclose(got, _banzhaf(v, n), atol=1e-9):
+                return False, ("that is the plain mean over the subsets S without i: the Shapley value weights "
+                               "each S by |S|!(n−|S|−1)!/n! — which sampling orders does by itself")
+            return False, (f"your values add up to {got.sum():.4g}, not v(N) − v(∅) = {payout:.4g}. In every "
+                           "order the contributions telescope from v(∅) to v(N), so the mean over orders must add up too: "
+                           "use the players before i in *that* order, and add i to them after it has earned")
+        tolerance = 5 * spread / np.sqrt(m) + 1e-9
+        error = np.abs(got - exact)
+        if (error > tolerance).any():
+            return False, (f"efficient, but {error.max():.3g} away from the exact values (5 standard errors with {m} "
+                           f"orders: {tolerance.max():.3g}); draw a new random order for each of the num_permutations "
+                           "samples, with rng.permutation(n)")
+        worst = max(worst, float((error / tolerance * 5).max()))
+    return True, (f"on 3 fresh random games of {n} players, {m} orders each: within {worst:.1f} standard errors of "
+                  "the exact Shapley values, and each estimate adds up to v(N) − v(∅) exactly")
+
+
 @exercise
 def check_shapley_game(answer) -> tuple[bool, str]:
-    """Exercise 09.1: the Shapley values ``[phi_A, phi_B, phi_C]`` of :data:`SHAPLEY_GAME` (a dict
+    """Exercise 09.2: the Shapley values ``[phi_A, phi_B, phi_C]`` of :data:`SHAPLEY_GAME` (a dict
     ``{"A": ..., "B": ..., "C": ...}`` is accepted too).
 
     Examples
@@ -68,7 +148,7 @@ def check_shapley_game(answer) -> tuple[bool, str]:
 
 @exercise
 def check_top_shap_feature(answer, values, names) -> tuple[bool, str]:
-    """Exercise 09.2: the name of the feature with the largest mean |SHAP value| over the rows of ``values``
+    """Exercise 09.3: the name of the feature with the largest mean |SHAP value| over the rows of ``values``
     (shape (n, n_features), columns named by ``names``).
 
     Examples
@@ -102,7 +182,7 @@ def check_top_shap_feature(answer, values, names) -> tuple[bool, str]:
 
 @exercise
 def check_additivity(answer, values, base_value, prediction) -> tuple[bool, str]:
-    """Exercise 09.3: one row's prediction rebuilt from its explanation, ``base_value + sum(values)``,
+    """Exercise 09.4: one row's prediction rebuilt from its explanation, ``base_value + sum(values)``,
     checked against the model's own ``prediction`` (to 1e-4: float32 models).
 
     Examples
