@@ -1,4 +1,4 @@
-"""Additivity, rank agreement, deletion curves and the two plots."""
+"""Additivity, rank agreement and the attribution plot."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -7,7 +7,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from aiaas_lib.explain import (  # noqa: E402
-    additivity_error, deletion_curve, exact_shapley, plot_attributions, plot_deletion, rank_agreement,
+    additivity_error, plot_attributions, rank_agreement,
 )
 
 
@@ -67,55 +67,6 @@ def test_rank_agreement_refuses_mismatched_shapes():
         rank_agreement(np.zeros(3), np.zeros(4), k=1)
 
 
-@pytest.fixture()
-def linear_case():
-    rng = np.random.default_rng(0)
-    w = np.array([2.0, -1.0, 0.5, 1.5, -0.3])
-    background = rng.normal(size=(40, 5))
-    x = background.mean(axis=0) + np.array([1.0, 2.0, -0.4, 0.8, 1.0])
-    f = lambda X: X @ w  # noqa: E731
-    values, _ = exact_shapley(f, x, background)
-    return f, x, values, background.mean(axis=0)
-
-
-def test_deletion_of_supporting_features_lowers_a_linear_model_monotonically(linear_case):
-    f, x, values, baseline = linear_case
-    n_positive = int((values > 0).sum())
-    curve = deletion_curve(f, x, values, baseline, steps=n_positive, order="positive")
-    assert np.all(np.diff(curve) < 0)
-    # each step removes exactly that feature's Shapley value (linear model, baseline = background mean)
-    np.testing.assert_allclose(-np.diff(curve), np.sort(values)[::-1][:n_positive], atol=1e-12)
-
-
-def test_deletion_curve_ends_at_the_baseline_output(linear_case):
-    f, x, values, baseline = linear_case
-    curve = deletion_curve(f, x, values, baseline)
-    assert len(curve) == len(x) + 1
-    assert curve[0] == pytest.approx(f(x[None])[0])
-    assert curve[-1] == pytest.approx(f(baseline[None])[0])
-
-
-def test_deletion_by_absolute_value_takes_the_biggest_change_first(linear_case):
-    f, x, values, baseline = linear_case
-    curve = deletion_curve(f, x, values, baseline, steps=1)
-    assert curve[0] - curve[1] == pytest.approx(values[np.argmax(np.abs(values))])
-
-
-def test_deletion_curve_refuses_mismatched_shapes():
-    with pytest.raises(ValueError, match=r"x \(3,\), attributions \(2,\) and baseline \(3,\) must all"):
-        deletion_curve(lambda X: X.sum(axis=1), np.zeros(3), np.zeros(2), np.zeros(3))
-
-
-def test_deletion_curve_refuses_too_many_steps():
-    with pytest.raises(ValueError, match=r"steps=4 must be an int between 0 and the number of features 3"):
-        deletion_curve(lambda X: X.sum(axis=1), np.zeros(3), np.zeros(3), np.zeros(3), steps=4)
-
-
-def test_deletion_curve_refuses_an_unknown_order():
-    with pytest.raises(ValueError, match=r"order='random'; expected one of \['abs', 'positive', 'negative'\]"):
-        deletion_curve(lambda X: X.sum(axis=1), np.zeros(3), np.zeros(3), np.zeros(3), order="random")
-
-
 def test_plot_attributions_draws_one_bar_per_feature_biggest_on_top():
     ax = plot_attributions(np.array([0.1, -0.5, 0.3]), ["a", "b", "c"], title="row 0")
     assert len(ax.patches) == 3
@@ -130,14 +81,3 @@ def test_plot_attributions_top_keeps_the_largest():
 def test_plot_attributions_refuses_names_of_another_length():
     with pytest.raises(ValueError, match=r"values have shape \(3,\) but there are 2 names"):
         plot_attributions(np.zeros(3), ["a", "b"])
-
-
-def test_plot_deletion_draws_one_line_per_curve():
-    ax = plot_deletion({"shap": [1.0, 0.5, 0.2], "lime": [1.0, 0.7, 0.2]})
-    assert [line.get_label() for line in ax.get_lines()] == ["shap", "lime"]
-    assert ax.get_xlabel().startswith("features removed")
-
-
-def test_plot_deletion_refuses_no_curves():
-    with pytest.raises(ValueError, match=r"curves is empty"):
-        plot_deletion({})

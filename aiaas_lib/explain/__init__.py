@@ -17,8 +17,8 @@ module                 what
                        :func:`column_groups`, :func:`group_attributions`, :func:`explain_keras_tabular`,
                        :func:`explain_rows` (what the service's explain endpoint uses)
 :mod:`.lime_wrappers`  :func:`lime_tabular_lib`, :func:`lime_text`, :func:`lime_image`
-:mod:`.metrics`        :func:`additivity_error`, :func:`rank_agreement`, :func:`deletion_curve`
-:mod:`.plots`          :func:`plot_attributions`, :func:`plot_deletion`
+:mod:`.metrics`        :func:`additivity_error`, :func:`rank_agreement`
+:mod:`.plots`          :func:`plot_attributions`
 =====================  =====================================================================================
 
 Examples
@@ -35,8 +35,8 @@ from aiaas_lib.explain.keras_tabular import (  # noqa: F401
 )
 from aiaas_lib.explain.lime_scratch import LimeExplanation, lime_tabular, weighted_r2, weighted_ridge  # noqa: F401
 from aiaas_lib.explain.lime_wrappers import lime_image, lime_tabular_lib, lime_text, slic_segments  # noqa: F401
-from aiaas_lib.explain.metrics import Agreement, additivity_error, deletion_curve, rank_agreement  # noqa: F401
-from aiaas_lib.explain.plots import plot_attributions, plot_deletion  # noqa: F401
+from aiaas_lib.explain.metrics import Agreement, additivity_error, rank_agreement  # noqa: F401
+from aiaas_lib.explain.plots import plot_attributions  # noqa: F401
 from aiaas_lib.explain.shap_wrappers import (  # noqa: F401
     Attribution, ShapExplainer, fast_predict, is_keras_model, is_tree_ensemble, shap_explainer,
 )

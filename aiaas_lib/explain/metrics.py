@@ -1,15 +1,12 @@
 """Used by notebooks 09 and 10 (through :mod:`aiaas_lib.explain`); also imported by the CLI/service.
 
-Checks on attributions: do they add up (additivity), do two methods agree (rank agreement), and are
-they faithful (a deletion curve: remove the most important features first and watch the output move)."""
+Checks on attributions: do they add up (additivity), and do two methods agree (rank agreement). The
+deletion test of faithfulness is written in notebooks 09 and 10 themselves."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-
-ORDERS = ("abs", "positive", "negative")
 
 
 class Agreement(NamedTuple):
@@ -78,48 +75,3 @@ def rank_agreement(a, b, k: int = 5) -> Agreement:
     overlap = np.array([len(set(x) & set(y)) / k for x, y in zip(top_a, top_b)])
     mean_rho = float(np.nanmean(rho)) if np.isfinite(rho).any() else float("nan")
     return Agreement(mean_rho, float(overlap.mean()))
-
-
-def deletion_curve(f: Callable, x, attributions, baseline, steps: int | None = None,
-                   order: str = "abs") -> np.ndarray:
-    """The model output as features of ``x`` are replaced by ``baseline`` one at a time, most important first.
-
-    Parameters
-    ----------
-    f : callable
-        2-D array of rows → one output per row.
-    x, attributions, baseline : array-like, shape (n_features,)
-        The instance, its attributions, and the values that stand for "feature removed" (e.g. the
-        background mean).
-    steps : int, optional
-        How many features to remove (default all): the curve has ``steps + 1`` points, the first ``f(x)``;
-        after removing every feature the last point is ``f(baseline)``.
-    order : {"abs", "positive", "negative"}
-        Remove by decreasing |attribution| (default), decreasing attribution (the strongest supporters
-        first: the output should fall), or increasing attribution (the output should rise).
-
-    Examples
-    --------
-    >>> w = np.array([1.0, 2.0, 3.0])
-    >>> deletion_curve(lambda rows: rows @ w, np.ones(3), w * 1.0, np.zeros(3)).tolist()
-    [6.0, 3.0, 1.0, 0.0]
-    """
-    x = np.asarray(x, dtype=np.float64)
-    attributions = np.asarray(attributions, dtype=np.float64)
-    baseline = np.asarray(baseline, dtype=np.float64)
-    if x.ndim != 1 or attributions.shape != x.shape or baseline.shape != x.shape:
-        raise ValueError(f"x {x.shape}, attributions {attributions.shape} and baseline {baseline.shape} must all "
-                         "have the same 1-D shape (n_features,)")
-    if order not in ORDERS:
-        raise ValueError(f"order={order!r}; expected one of {list(ORDERS)}")
-    m = len(x)
-    steps = m if steps is None else steps
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 0 <= steps <= m:
-        raise ValueError(f"steps={steps!r} must be an int between 0 and the number of features {m}")
-    key = {"abs": -np.abs(attributions), "positive": -attributions, "negative": attributions}[order]
-    ranking = np.argsort(key, kind="stable")
-    rows = np.repeat(x[None, :], steps + 1, axis=0)
-    for s in range(1, steps + 1):
-        rows[s:, ranking[s - 1]] = baseline[ranking[s - 1]]
-    out = np.asarray(f(rows), dtype=np.float64)
-    return out[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out.reshape(steps + 1)

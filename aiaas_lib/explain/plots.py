@@ -1,10 +1,10 @@
 """Used by notebooks 09 and 10 (through :mod:`aiaas_lib.explain`); also imported by the CLI/service.
 
-Two plots for explanations: one row's attributions as bars, and deletion curves side by side.
-Both draw on a matplotlib ``Axes`` (a new one when ``ax`` is None) and return it; nothing is saved."""
+One plot for explanations: one row's attributions as bars.
+It draws on a matplotlib ``Axes`` (a new one when ``ax`` is None) and return it; nothing is saved."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -39,27 +39,4 @@ def plot_attributions(values, names: Sequence[str], ax=None, title: str = "Attri
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel(xlabel)
     ax.set_title(title)
-    return ax
-
-
-def plot_deletion(curves: Mapping[str, Sequence[float]], ax=None, title: str = "Deletion curves",
-                  ylabel: str = "model output"):
-    """One line per method: the output as its most important features are removed (steeper = more faithful).
-
-    Examples
-    --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> ax = plot_deletion({"shap": [0.9, 0.5, 0.3], "random": [0.9, 0.8, 0.3]})
-    >>> len(ax.get_lines())
-    2
-    """
-    if not curves:
-        raise ValueError("curves is empty; give {method name: outputs after 0, 1, 2, ... removals}")
-    ax = _axes(ax, (6, 4))
-    for label, curve in curves.items():
-        ax.plot(np.arange(len(curve)), np.asarray(curve, dtype=np.float64), marker="o", label=label)
-    ax.set_xlabel("features removed (most important first)")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend()
     return ax
