@@ -110,6 +110,13 @@ def test_top_p_filter_p_one_needs_a_tolerance(capsys):
     assert not ok and "p - 1e-12" in out
 
 
+def test_top_p_filter_without_slack_fails_every_time(capsys):
+    # the fixed case np.full(10, 0.1) at p = 1 sums to 0.9999999999999999: a plain `cumsum >= p` keeps one token
+    for _ in range(5):
+        ok, out = _run(capsys, ex.check_top_p_filter, lambda probs, p: _top_p(probs, p, tolerance=0.0))
+        assert not ok and "p - 1e-12" in out
+
+
 @pytest.mark.parametrize("answer, hint", [
     (lambda probs, p: probs[:2], "one probability per token"),
     (np.ones(3), "function itself"),
@@ -120,7 +127,107 @@ def test_top_p_filter_garbage(capsys, answer, hint):
     assert not ok and hint in out
 
 
-# ------------------------------------------------------------------------------ 13.3 penalties
+# ------------------------------------------------------------------------------ 13.3 stop sequence, streamed
+def _stop_app(*, hold=True, cut=True, stop=True, final=True, reason=True, done=True, every_reason=False):
+    """An app factory: the right route, or one of the typical mistakes (switched off by the keyword flags)."""
+    import json
+
+    from fastapi import FastAPI
+    from fastapi.responses import StreamingResponse
+    from pydantic import BaseModel
+
+    class Req(BaseModel):
+        model: str
+        prompt: str
+        max_tokens: int = 16
+        seed: int | None = None
+        stop: str | None = None
+
+    def make_app(token_source):
+        app = FastAPI()
+
+        @app.post("/v1/completions")
+        def completions(req: Req):
+            def chunk(text, why=None):
+                choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": why}
+                return f"data: {json.dumps({'object': 'text_completion', 'choices': [choice]})}\n\n"
+
+            def events():
+                text, sent, why = "", 0, "length"
+                use_stop = req.stop if stop else None
+                held = len(use_stop) - 1 if (use_stop and hold) else 0
+                for piece in token_source(req.prompt, req.max_tokens, req.seed):
+                    text += piece
+                    if use_stop and use_stop in text:
+                        text, why = (text[:text.index(use_stop)] if cut else text[:text.index(use_stop) + len(use_stop)]), "stop"
+                        if not hold:
+                            text = text[:max(sent, len(text))]
+                        break
+                    if len(text) - held > sent:
+                        yield chunk(text[sent:len(text) - held], "length" if every_reason else None)
+                        sent = len(text) - held
+                if len(text) > sent:
+                    yield chunk(text[sent:])
+                if final:
+                    yield chunk("", why if reason else ("length" if why == "stop" else "stop"))
+                if done:
+                    yield "data: [DONE]\n\n"
+
+            return StreamingResponse(events(), media_type="text/event-stream")
+
+        return app
+
+    return make_app
+
+
+def test_stop_streaming_right(capsys):
+    assert _run(capsys, ex.check_stop_streaming, _stop_app())[0]
+
+
+@pytest.mark.parametrize("flags, hint", [
+    (dict(stop=False), "ran past the stop sequence"),
+    (dict(cut=False), "itself is not sent"),
+    (dict(final=False), "must say why the reply ended"),
+    (dict(reason=False), "when the pieces ran out"),
+    (dict(done=False), "[DONE]"),
+    (dict(every_reason=True), "only the last chunk"),
+])
+def test_stop_streaming_wrong(capsys, flags, hint):
+    ok, out = _run(capsys, ex.check_stop_streaming, _stop_app(**flags))
+    assert not ok and hint in out
+
+
+def test_stop_streaming_without_holding_back(capsys):
+    # the naive loop sends each piece before it knows a stop sequence starts there; the fixed request with
+    # one-character pieces catches it every time
+    for _ in range(5):
+        ok, out = _run(capsys, ex.check_stop_streaming, _stop_app(hold=False))
+        assert not ok and "hold back" in out
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (_stop_app()(lambda *a: iter(())), "factory itself"),
+    (lambda source: None, "must return the FastAPI app"),
+    (lambda source: 1 / 0, "could not check"),
+])
+def test_stop_streaming_garbage(capsys, answer, hint):
+    ok, out = _run(capsys, ex.check_stop_streaming, answer)
+    assert not ok and hint in out
+
+
+def test_stop_streaming_not_sse(capsys):
+    from fastapi import FastAPI
+
+    def make_app(source):
+        app = FastAPI()
+        app.post("/v1/completions")(lambda: {"choices": []})
+        return app
+
+    ok, out = _run(capsys, ex.check_stop_streaming, make_app)
+    assert not ok and "text/event-stream" in out
+
+
+# ------------------------------------------------------------------------------ 13.4 penalties
 def test_penalized_logits_right_is_the_library_formula(capsys):
     assert _run(capsys, ex.check_penalized_logits, apply_penalties(LOGITS, COUNTS, FP, PP))[0]
 
@@ -145,7 +252,7 @@ def test_penalized_logits_none(capsys):
     assert not ok and "no answer yet" in out
 
 
-# ------------------------------------------------------------------------------ 13.4 chat body
+# ------------------------------------------------------------------------------ 13.5 chat body
 def test_chat_request_right(capsys):
     assert _run(capsys, ex.check_chat_request, BODY)[0]
 
