@@ -46,16 +46,16 @@ def make_app(model, dependencies=(), error_shape=True, key_after_model=None):
 
 
 def secure_factory(status=401, compare=lambda size, limit: size > limit, measure="bytes", error_shape=True,
-                   key_after_model=False, check_key=True):
+                   key_after_model=False, check_key=True, none_check=True):
     def make_secure_app(model, api_key, max_body_bytes):
         def key_dependency(authorization: str | None = Header(None)):
-            if authorization is None or not secrets.compare_digest(authorization, f"Bearer {api_key}"):
+            if (none_check and authorization is None) or not secrets.compare_digest(authorization, f"Bearer {api_key}"):
                 raise HTTPException(status, "missing or wrong API key")
 
         async def size_dependency(request: Request):
             raw = await request.body()
-            size = {"bytes": len(raw), "chars": len(raw.decode()),
-                    "parsed": len(json.dumps(json.loads(raw)))}[measure]
+            size = {"bytes": len(raw), "chars": len(raw.decode()), "parsed": len(json.dumps(json.loads(raw))),
+                    "header": int(request.headers.get("content-length", 0))}[measure]
             if compare(size, max_body_bytes):
                 raise HTTPException(413, f"body of {size} bytes; the limit is {max_body_bytes}")
 
@@ -79,6 +79,8 @@ def test_secure_app_right(capsys):
     (secure_factory(compare=lambda size, limit: size >= limit), "(>, not >=)"),
     (secure_factory(measure="parsed"), "parsed JSON"),
     (secure_factory(measure="chars"), "two bytes in UTF-8"),
+    (secure_factory(measure="header"), "without a Content-Length"),
+    (secure_factory(none_check=False), "without an Authorization header"),
     (secure_factory(error_shape=False), "FastAPI's default shape"),
     (lambda model, api_key, max_body_bytes: "not an app", "not a FastAPI app"),
     (lambda model, api_key, max_body_bytes: 1 / 0, "could not check"),
@@ -123,10 +125,10 @@ def test_status_codes_right(capsys):
 
 
 @pytest.mark.parametrize("change, hint", [
-    ({"no_key": 403}, "401 Unauthorized"),
-    ({"too_many": 400}, "413 Content Too Large"),
-    ({"queue_full": 500}, "503 Service Unavailable"),
-    ({"rate_limited": 503}, "429 Too Many Requests"),
+    ({"no_key": 403}, "first call to aiaas serve without a key"),
+    ({"too_many": 400}, "'too many instances' row"),
+    ({"queue_full": 500}, "bounded-queue demo"),
+    ({"rate_limited": 503}, "rate-limit demo"),
     ({"unknown_model": 400, "bad_json": 422}, "more wrong"),
     ({"no_key": "401"}, "as integers"),
 ])
@@ -147,4 +149,54 @@ def test_status_codes_not_a_dict(capsys):
 
 def test_status_codes_no_answer(capsys):
     ok, out = _run(capsys, ex.check_status_codes, None)
+    assert not ok and "no answer yet" in out
+
+
+
+def test_status_code_hints_do_not_give_the_answer(capsys):
+    for key, code in RIGHT.items():
+        ok, out = _run(capsys, ex.check_status_codes, {**RIGHT, key: 999})
+        assert not ok and str(code) not in out, out
+
+
+# ------------------------------------------------------------------------------------------ columnar
+def columnar_factory(answer_key="outputs", check_lengths=True, transpose=False, error=HTTPException,
+                     as_array=False):
+    def predict_columnar(model, body):
+        columns = body["inputs"]
+        lengths = {len(v) for v in columns.values()}
+        if check_lengths and len(lengths) != 1:
+            raise error(400, "columns of unequal lengths") if error is HTTPException else error("unequal")
+        if transpose:
+            rows = [dict(zip(columns, values)) for values in zip(*columns.values())][::-1]
+        else:
+            rows = [dict(zip(columns, values)) for values in zip(*columns.values())]
+        inputs = {c: np.array([[r[c]] for r in rows], np.float32) for c in NUMERIC}
+        y_hat = np.asarray(model.predict_on_batch(inputs))
+        return {answer_key: y_hat if as_array else y_hat.tolist()}
+
+    return predict_columnar
+
+
+def test_columnar_right(capsys):
+    assert _run(capsys, ex.check_columnar, columnar_factory())[0]
+
+
+@pytest.mark.parametrize("fn, hint", [
+    (columnar_factory(answer_key="predictions"), "columnar answer"),
+    (columnar_factory(check_lengths=False), "zip() stops"),
+    (columnar_factory(transpose=True), "i-th value"),
+    (columnar_factory(error=ValueError), "raised ValueError"),
+    (columnar_factory(as_array=True), ".tolist()"),
+    (lambda model, body: {"outputs": []}, "one output per position"),
+    (lambda model, body: 1 / 0, "could not check"),
+    (42, "pass your function"),
+])
+def test_columnar_wrong(capsys, fn, hint):
+    ok, out = _run(capsys, ex.check_columnar, fn)
+    assert not ok and hint in out, out
+
+
+def test_columnar_no_answer(capsys):
+    ok, out = _run(capsys, ex.check_columnar, None)
     assert not ok and "no answer yet" in out

@@ -4,6 +4,8 @@
   max_body_bytes)`` in-process (``fastapi.testclient.TestClient``) on fresh rows, a fresh key and a fresh
   size limit, with a probe model that records its calls: API keys (401) and a body-size limit (413), in
   TF Serving's ``{"error": "..."}`` shape.
+- :func:`check_columnar` runs the learner's ``predict_columnar(model, body)`` (TF Serving's columnar
+  format ``{"inputs": {column: [values]}}`` -> ``{"outputs": [...]}``) on fresh rows with a probe model.
 - :func:`check_status_codes`: which status the course's service answers for each failure of ``FAILURES``.
 """
 from __future__ import annotations
@@ -119,6 +121,10 @@ def check_secure_app(make_secure_app) -> tuple[bool, str]:
 
         for what, api_key in (("no key", None), ("a wrong key", wrong)):
             reply = post(body, api_key)
+            if reply.status_code == 500 and api_key is None:
+                return False, ("no key: 500 — your key check crashed on a request without an Authorization "
+                               "header (the parameter is None then): test for None first and raise "
+                               "HTTPException(401, ...)")
             if reply.status_code == 403:
                 return False, (f"{what}: 403 means 'known, but not allowed'; a missing or wrong credential is "
                                "401 Unauthorized: raise HTTPException(401, ...)")
@@ -153,6 +159,12 @@ def check_secure_app(make_secure_app) -> tuple[bool, str]:
             return False, f"a body over the limit: expected 413, got {reply.status_code}"
         if (shape := _error_shape(reply)) is not None:
             return False, f"a body over the limit: {shape}"
+        chunked = iter([padded])  # no Content-Length header at all
+        reply = client.post(PREDICT_PATH, content=chunked, headers={**json_type, "Authorization": f"Bearer {key}"})
+        if reply.status_code != 413:
+            return False, (f"a body of {len(padded)} bytes > max_body_bytes={limit} sent without a Content-Length "
+                           f"header (chunked) got {reply.status_code}, not 413: you trusted the header, which a "
+                           "client may leave out or fake; count the bytes of await request.body()")
         small = json.dumps({"instances": rows[:1], "note": ""})
         text = small[:-2] + "é" * (limit - len(small)) + small[-2:]  # as many characters as the limit, more bytes
         reply = post(text.encode(), key)
@@ -178,12 +190,13 @@ FAILURES = {
 _STATUS = {"no_key": 401, "bad_json": 400, "unknown_model": 404, "too_many": 413, "queue_full": 503,
            "rate_limited": 429}
 _STATUS_HINTS = {
-    "no_key": "401 Unauthorized: no (or a wrong) credential; 403 would mean 'known, but not allowed'",
-    "bad_json": "400 Bad Request: the client sent something the service cannot read",
-    "unknown_model": "404 Not Found: the path names a model the service does not have",
-    "too_many": "413 Content Too Large: the request is bigger than the service's limit (split it)",
-    "queue_full": "503 Service Unavailable (with Retry-After): the service is overloaded right now, retry later",
-    "rate_limited": "429 Too Many Requests (with Retry-After): this client sends too fast",
+    "no_key": ("see §5's first call to aiaas serve without a key: which status says 'no credential', "
+               "which 'known, but forbidden'?"),
+    "bad_json": "see the 'malformed JSON' row of §5's table of bad requests",
+    "unknown_model": "see the 'unknown model' row of §5's table of bad requests",
+    "too_many": "see the 'too many instances' row of §5's table: the one row where the two services differ",
+    "queue_full": "see §5's bounded-queue demo (16 clients, a queue of 1)",
+    "rate_limited": "see §5's rate-limit demo (5 requests in a row, burst 3)",
 }
 
 
@@ -212,3 +225,62 @@ def check_status_codes(answer) -> tuple[bool, str]:
     k = wrong[0]
     more = f" ({len(wrong) - 1} more wrong)" if len(wrong) > 1 else ""
     return False, f"{k!r}: {answer[k]!r} is not it — {_STATUS_HINTS[k]}{more}"
+
+
+@exercise
+def check_columnar(predict_columnar) -> tuple[bool, str]:
+    """Exercise 12.2: ``predict_columnar(model, body)`` takes TF Serving's *columnar* request
+    ``{"inputs": {column: [value, ...], ...}}`` and returns ``{"outputs": [[p], ...]}``, one prediction per
+    position, in order, from ``model.predict_on_batch``; columns of unequal lengths raise
+    ``HTTPException(400, ...)`` before the model runs.
+
+    The check builds a columnar body from fresh random churn rows and compares with a probe model's
+    scores of those rows.
+
+    Examples
+    --------
+    >>> check_columnar(lambda model, body: {"predictions": []})
+    ✗ the answer has keys ['predictions']: a columnar request gets a columnar answer, {'outputs': ...}
+    False
+    """
+    from fastapi import HTTPException
+
+    if not callable(predict_columnar):
+        return False, f"pass your function itself (predict_columnar), not {type(predict_columnar).__name__}"
+    rng = np.random.default_rng()
+    rows = _churn_rows(rng, int(rng.integers(3, 8)))
+    probe = ProbeModel(rng)
+    columns = {c: [r[c] for r in rows] for c in rows[0]}
+    answer = predict_columnar(probe, {"inputs": {c: list(v) for c, v in columns.items()}})
+    if not isinstance(answer, dict):
+        return False, f"return a dict {{'outputs': [...]}}, got {type(answer).__name__}"
+    if "outputs" not in answer:
+        return False, f"the answer has keys {sorted(answer)}: a columnar request gets a columnar answer, {{'outputs': ...}}"
+    got = answer["outputs"]
+    if isinstance(got, np.ndarray):
+        return False, "outputs is a NumPy array: JSON needs plain lists (.tolist())"
+    got = np.asarray(got, np.float64)
+    want = probe.score(rows)
+    if got.size != len(rows):
+        return False, f"{got.size} outputs for {len(rows)} rows: one output per position of the columns, in order"
+    if not np.allclose(got.reshape(want.shape), want, atol=1e-6):
+        return False, ("the outputs are not the model's for these rows: row i takes the i-th value of *every* "
+                       "column (a row per position, not a row per column)")
+    calls = probe.calls
+    uneven = {c: list(v) for c, v in columns.items()}
+    uneven["tenure"] = uneven["tenure"][:-1]
+    try:
+        predict_columnar(probe, {"inputs": uneven})
+    except HTTPException as err:
+        if err.status_code != 400:
+            return False, f"columns of unequal lengths: HTTPException({err.status_code}), expected 400 (a bad request)"
+    except Exception as err:  # noqa: BLE001
+        return False, (f"columns of unequal lengths raised {type(err).__name__}, which the service answers with "
+                       "500: check the lengths first and raise HTTPException(400, ...)")
+    else:
+        return False, ("columns of unequal lengths (tenure one value short) were accepted: zip() stops at the "
+                       "shortest column without a word; check that all lengths are equal, else HTTPException(400)")
+    if probe.calls != calls:
+        return False, "400, but the model ran first: check the lengths before predicting"
+    return True, ("fresh rows in columns → one output per row, equal to predict_on_batch's, in order; "
+                  "unequal columns → 400 before the model runs")
