@@ -88,3 +88,47 @@ def test_promote_decision_wrong(capsys, func, hint):
 def test_promote_decision_none(capsys):
     ok, out = _run(capsys, ex.check_promote_decision, None)
     assert not ok and "no answer yet" in out
+
+
+def _psi_right(e, a):
+    e, a = np.maximum(e, ex.EPS), np.maximum(a, ex.EPS)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def _psi_no_guard(e, a):
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def _psi_log10(e, a):
+    e, a = np.maximum(e, ex.EPS), np.maximum(a, ex.EPS)
+    return float(np.sum((a - e) * np.log10(a / e)))
+
+
+def _psi_kl(e, a):
+    e, a = np.maximum(e, ex.EPS), np.maximum(a, ex.EPS)
+    return float(np.sum(a * np.log(a / e)))
+
+
+def _psi_skip_empty(e, a):
+    keep = (e > 0) & (a > 0)
+    return float(np.sum((a[keep] - e[keep]) * np.log(a[keep] / e[keep])))
+
+
+def test_psi_function_right(capsys):
+    assert _run(capsys, ex.check_psi_function, _psi_right)[0]
+
+
+@pytest.mark.parametrize("func, hint", [
+    (_psi_no_guard, "raise every share"),
+    (_psi_log10, "natural logarithm"),
+    (_psi_kl, "KL divergence"),
+    (_psi_skip_empty, "skipping empty bins"),
+    (lambda e, a: 0.5, "is not the PSI"),
+    (lambda e, a: None, "returned None"),
+    (lambda e, a: 1 / 0, "could not check"),
+    ("abc", "give a function"),
+])
+def test_psi_function_wrong(capsys, func, hint):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ok, out = _run(capsys, ex.check_psi_function, func)
+    assert not ok and hint in out, out

@@ -6,7 +6,6 @@ from aiaas_lib.compression import kd_loss, magnitude_mask, symmetric_scale
 from _feedback import run_check as _run
 
 W = np.array(ex.WEIGHTS)
-T = np.array(ex.TENSOR)
 
 
 def test_weight_scales_right(capsys):
@@ -27,21 +26,51 @@ def test_weight_scales_wrong(capsys, answer, hint):
     assert not ok and hint in out
 
 
-def test_pruned_tensor_right(capsys):
-    assert _run(capsys, ex.check_pruned_tensor, T * magnitude_mask(T, ex.SPARSITY))[0]
+def _mask_floor_wrong(w, s):
+    mask = np.ones(w.size, dtype=bool)
+    mask[np.argsort(np.abs(w).ravel(), kind="stable")[:int(np.round(s * w.size))]] = False
+    return mask.reshape(w.shape)
+
+
+def _mask_signed(w, s):
+    mask = np.ones(w.size, dtype=bool)
+    mask[np.argsort(w.ravel(), kind="stable")[:int(s * w.size)]] = False
+    return mask.reshape(w.shape)
+
+
+def _mask_largest(w, s):
+    mask = np.ones(w.size, dtype=bool)
+    mask[np.argsort(-np.abs(w).ravel(), kind="stable")[:int(s * w.size)]] = False
+    return mask.reshape(w.shape)
+
+
+def _mask_ties_reversed(w, s):
+    flat = np.abs(w).ravel()[::-1]
+    mask = np.ones(w.size, dtype=bool)
+    mask[np.argsort(flat, kind="stable")[:int(s * w.size)]] = False
+    return mask[::-1].reshape(w.shape)
+
+
+def test_magnitude_mask_right(capsys):
+    assert _run(capsys, ex.check_magnitude_mask, magnitude_mask)[0]
 
 
 @pytest.mark.parametrize("answer, hint", [
-    ([0.3, 0, 0.8, 0, 0, -0.6, 0, 0], "takes the floor"),  # 5 zeros: round(4.8)
-    ([0.3, 0, 0.8, -0.2, 0, -0.6, 0, 0], "tie"),
-    ([0.3, 0, 0.8, 0, 0, 0, 0.1, 0.2], "most negative"),
-    ([0, -0.05, 0, 0, 0.05, 0, 0.1, 0.2], "largest"),
-    ([0.3, 0, 0.8, 0, 0, -0.6, 0, 0.4], "do not rescale"),
-    ([0.3, 0.8], "whole pruned tensor"),
+    (lambda w, s: ~magnitude_mask(w, s), "inverted"),
+    (_mask_floor_wrong, "takes the floor"),
+    (_mask_signed, "most negative"),
+    (_mask_largest, "largest"),
+    (_mask_ties_reversed, "tie"),
+    (lambda w, s: magnitude_mask(w, s).ravel(), "reshape"),
+    (lambda w, s: w * magnitude_mask(w, s), "not the pruned weights"),
+    (lambda w, s: None, "returned None"),
+    (lambda w, s: np.ones(3, dtype=bool), "one entry per weight"),
+    (lambda w, s: 1 / 0, "could not check"),
+    ("abc", "give a function"),
 ])
-def test_pruned_tensor_wrong(capsys, answer, hint):
-    ok, out = _run(capsys, ex.check_pruned_tensor, answer)
-    assert not ok and hint in out
+def test_magnitude_mask_wrong(capsys, answer, hint):
+    ok, out = _run(capsys, ex.check_magnitude_mask, answer)
+    assert not ok and hint in out, out
 
 
 def _kd(**change):
@@ -73,7 +102,7 @@ def test_kd_loss_value_reversed_kl(capsys):
     assert "reversed" in _run(capsys, ex.check_kd_loss_value, wrong)[1]
 
 
-@pytest.mark.parametrize("check", [ex.check_weight_scales, ex.check_pruned_tensor, ex.check_kd_loss_value])
+@pytest.mark.parametrize("check", [ex.check_weight_scales, ex.check_magnitude_mask, ex.check_kd_loss_value])
 def test_none_is_no_answer_yet(capsys, check):
     ok, out = _run(capsys, check, None)
     assert not ok and "no answer yet" in out

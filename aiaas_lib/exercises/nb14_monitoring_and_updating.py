@@ -118,3 +118,64 @@ def check_promote_decision(func) -> tuple[bool, str]:
     if wrong == [3]:
         return False, "a better ROC-AUC is not enough: the canary's log loss must not be higher (calibration)"
     return False, f"wrong decision for cases {wrong}; check both conditions: AUC tolerance and log loss"
+
+
+#: Exercise 14.4: the floor for empty bins' shares (as in :func:`aiaas_lib.monitoring.psi`).
+EPS = 1e-4
+
+
+def _share_cases(rng) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Fresh (expected, actual) share vectors: one without empty bins, then empty bins on each side."""
+    def shares(k, zeros=()):
+        s = rng.dirichlet(np.ones(k))
+        s[list(zeros)] = 0.0
+        return s / s.sum()
+
+    k = int(rng.integers(5, 11))
+    return [(shares(k), shares(k)), (shares(k), shares(k, zeros=(0,))), (shares(k, zeros=(k - 1,)), shares(k, zeros=(1,)))]
+
+
+@exercise
+def check_psi_function(func) -> tuple[bool, str]:
+    """Exercise 14.4: ``func(expected, actual)`` returns the PSI of two share vectors, each share first
+    raised to at least ``EPS`` (an empty bin must give a large but finite PSI, not ``inf`` or ``nan``).
+    Checked on fresh random shares, some with empty bins.
+
+    Examples
+    --------
+    >>> def my_psi(expected, actual):
+    ...     e, a = np.maximum(expected, EPS), np.maximum(actual, EPS)
+    ...     return float(np.sum((a - e) * np.log(a / e)))
+    >>> check_psi_function(my_psi)
+    ✓ right on 3 fresh pairs of shares, with and without empty bins (largest PSI there: finite, as it must be)
+    True
+    """
+    if not callable(func):
+        return False, f"give a function psi(expected, actual), got {type(func).__name__}"
+    rng = np.random.default_rng()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i, (e0, a0) in enumerate(_share_cases(rng)):
+            got = func(e0.copy(), a0.copy())
+            if got is None:
+                return False, "your function returned None: return the PSI, a number"
+            got = float(np.asarray(got, dtype=np.float64).ravel()[0]) if np.ndim(got) else float(got)
+            e, a = np.maximum(e0, EPS), np.maximum(a0, EPS)
+            expected = float(np.sum((a - e) * np.log(a / e)))
+            if np.isclose(got, expected, rtol=1e-3):
+                continue
+            if not np.isfinite(got):
+                return False, (f"PSI {got} on shares with an empty bin: ln 0 is -inf; raise every share to at least "
+                               "EPS first, e = np.maximum(expected, EPS), the same for actual")
+            if np.isclose(got, float(np.sum((a - e) * np.log10(a / e))), rtol=1e-3):
+                return False, "use the natural logarithm (np.log), not log10: the 0.1 / 0.25 thresholds assume ln"
+            if np.isclose(got, float(np.sum(a * np.log(a / e))), rtol=1e-3) or \
+                    np.isclose(got, float(np.sum(e * np.log(e / a))), rtol=1e-3):
+                return False, "that is one KL divergence; PSI is their sum: weight ln(a/e) by (a − e)"
+            if i > 0 and np.isclose(got, float(np.nansum(np.where((e0 > 0) & (a0 > 0), (a0 - e0) * np.log(a0 / e0), 0))),
+                                    rtol=1e-3):
+                return False, "skipping empty bins hides the biggest shift; raise their shares to EPS instead"
+            if i == 0:
+                return False, f"{got:.4f} is not the PSI of bins without zeros ({expected:.4f}): sum (a − e)·ln(a/e)"
+            return False, f"{got:.4f} differs from {expected:.4f} with an empty bin: raise each share to EPS (np.maximum)"
+    return True, ("right on 3 fresh pairs of shares, with and without empty bins (largest PSI there: finite, "
+                  "as it must be)")

@@ -9,10 +9,6 @@ from aiaas_lib.exercises.feedback import exercise
 
 WEIGHTS = ((0.254, -0.5, 0.02), (-1.016, 0.3, -0.04), (0.127, 0.1, 0.01))
 """Exercise 15.1: a Dense kernel (3 inputs × 3 outputs; one output channel per column)."""
-TENSOR = (0.3, -0.05, 0.8, -0.2, 0.05, -0.6, 0.1, 0.2)
-"""Exercise 15.2: a kernel to prune."""
-SPARSITY = 0.6
-"""Exercise 15.2: the requested sparsity."""
 KD = {"student": (2.0, 1.0, -1.0), "teacher": (3.0, 0.0, 1.0), "label": 0, "temperature": 2.0, "alpha": 0.3}
 """Exercise 15.3: one row's student and teacher logits, its label, and the KD settings."""
 
@@ -53,43 +49,81 @@ def check_weight_scales(answer) -> tuple[bool, str]:
     return False, f"{np.round(value, 6).tolist()} is not it; compute max over each column of |w|, divided by 127"
 
 
+def _mask_case(rng, shape, sparsity):
+    """A kernel of ``shape`` whose k-th and (k+1)-th smallest |w| are equal (a tie at the cut), its k."""
+    from aiaas_lib.compression.prune import n_pruned
+
+    n = int(np.prod(shape))
+    k = n_pruned(n, sparsity)
+    mags = np.sort(rng.choice(np.arange(1, 10 * n), size=n, replace=False)) / (10 * n)
+    mags[k] = mags[k - 1]  # the first kept and the last pruned magnitude tie
+    w = rng.permutation(mags) * rng.choice([-1.0, 1.0], size=n)
+    return w.reshape(shape), k
+
+
+def _rank_mask(w, k, order_key):
+    """Mask (True = kept) zeroing the first ``k`` of ``w`` in the order given by ``order_key(flat w)``."""
+    mask = np.ones(w.size, dtype=bool)
+    mask[order_key(w.ravel())[:k]] = False
+    return mask.reshape(w.shape)
+
+
 @exercise
-def check_pruned_tensor(answer) -> tuple[bool, str]:
-    """Exercise 15.2: ``TENSOR`` after magnitude pruning to ``SPARSITY``: exactly
-    :math:`\\lfloor s\\,n \\rfloor` weights of smallest :math:`|w|` set to 0 (ties: lower index first).
+def check_magnitude_mask(func) -> tuple[bool, str]:
+    """Exercise 15.2: ``func(w, sparsity)`` returns the pruning mask of ``w`` (same shape, True = kept):
+    False for the :math:`\\lfloor s\\,n \\rfloor` weights of smallest :math:`|w|` over the whole kernel,
+    ties broken by lower flat index first. Checked on fresh random kernels with a tie at the cut.
 
     Examples
     --------
-    >>> check_pruned_tensor([0.3, 0, 0.8, 0, 0, -0.6, 0, 0.2])
-    ✓ 4 of 8 weights zeroed (floor(0.6 × 8) = 4): the smallest |w|, ties broken by index
+    >>> from aiaas_lib.compression import magnitude_mask
+    >>> check_magnitude_mask(magnitude_mask)
+    ✓ right on 3 fresh kernels (shapes (6, 5), (4, 3, 2), (17,)): floor(s × n) smallest |w| pruned, ties by index
     True
     """
-    from aiaas_lib.compression.prune import magnitude_mask, n_pruned
+    from aiaas_lib.compression.prune import magnitude_mask
 
-    w = np.array(TENSOR)
-    value = np.asarray(answer, dtype=np.float64).ravel()
-    if value.shape != w.shape:
-        return False, f"give the whole pruned tensor: {w.size} values, got {value.size}"
-    k = n_pruned(w.size, SPARSITY)
-    expected = w * magnitude_mask(w, SPARSITY)
-    if np.allclose(value, expected):
-        return True, f"{k} of {w.size} weights zeroed (floor({SPARSITY} × {w.size}) = {k}): the smallest |w|, ties broken by index"
-    zeros = int(np.sum(value == 0))
-    if not np.all((value == 0) | np.isclose(value, w)):
-        return False, "pruning sets weights to 0 and leaves the others unchanged; do not rescale the kept ones"
-    if zeros == round(SPARSITY * w.size) and zeros != k:
-        return False, f"{zeros} zeros: that rounds s × n = {SPARSITY * w.size:g}; the definition takes the floor ({k})"
-    if zeros == k:
-        order_signed = np.argsort(w, kind="stable")[:k]
-        if np.allclose(value, np.where(np.isin(np.arange(w.size), order_signed), 0, w)):
-            return False, "those are the most negative weights; prune by magnitude |w|"
-        largest = np.argsort(-np.abs(w), kind="stable")[:k]
-        if np.allclose(value, np.where(np.isin(np.arange(w.size), largest), 0, w)):
-            return False, "those are the largest weights; magnitude pruning removes the *smallest* |w|"
-        if np.allclose(np.abs(value) > 0, np.abs(w * magnitude_mask(w[::-1], SPARSITY)[::-1]) > 0):
-            return False, "a tie (two weights with the same |w|) went the wrong way: the lower index is pruned first"
-        return False, "the right number of zeros, but not the right ones: sort by |w| (ties: lower index first)"
-    return False, f"{zeros} zeros; pruning {SPARSITY} of {w.size} weights zeroes floor({SPARSITY} × {w.size}) = {k}"
+    if not callable(func):
+        return False, f"give a function magnitude_mask(w, sparsity), got {type(func).__name__}"
+    rng = np.random.default_rng()
+    cases = [((6, 5), 0.59), ((4, 3, 2), 0.43), ((17,), 0.79)]  # s·n = 17.7, 10.32, 13.43: floor ≠ round
+    for shape, s in cases:
+        w, k = _mask_case(rng, shape, s)
+        got = func(w.copy(), s)
+        if got is None:
+            return False, "your function returned None: return the mask (an array of bools, True = kept)"
+        got = np.asarray(got)
+        expected = magnitude_mask(w, s)
+        if got.size != w.size:
+            return False, f"the mask must have one entry per weight: {w.size} for shape {shape}, got {got.size}"
+        if got.dtype != bool and not np.all(np.isin(got, (0, 1))):
+            return False, "return the mask (True = kept, False = pruned), not the pruned weights w * mask"
+        if got.shape != w.shape:
+            if np.array_equal(got.ravel().astype(bool), expected.ravel()):
+                return False, f"right values, wrong shape {got.shape}: reshape the mask to w.shape {shape}"
+            return False, f"the mask must have the shape of w, {shape}; got {got.shape}"
+        got = got.astype(bool)
+        if np.array_equal(got, expected):
+            continue
+        if np.array_equal(got, ~expected):
+            return False, "the mask is inverted: True marks the weights that are *kept*, False the pruned ones"
+        pruned = int(np.sum(~got))
+        if pruned != k:
+            if pruned == int(np.round(s * w.size)) or pruned == int(np.ceil(s * w.size)):
+                return False, f"{pruned} pruned: that rounds s × n = {s * w.size:.2f} up; the definition takes the floor ({k})"
+            return False, f"{pruned} weights pruned of {w.size} at sparsity {s}; it should be floor(s × n) = {k}"
+        if np.array_equal(got, _rank_mask(w, k, lambda v: np.argsort(v, kind="stable"))):
+            return False, "those are the most negative weights; rank by magnitude np.abs(w)"
+        if np.array_equal(got, _rank_mask(w, k, lambda v: np.argsort(-np.abs(v), kind="stable"))):
+            return False, "those are the largest |w|; magnitude pruning removes the *smallest*"
+        rev = _rank_mask(w.ravel()[::-1], k, lambda v: np.argsort(np.abs(v), kind="stable")).ravel()[::-1]
+        if np.array_equal(got.ravel(), rev):
+            return False, "a tie went the wrong way: use np.argsort(..., kind='stable') so the lower index is pruned first"
+        if w.ndim > 1 and int(np.sum(~got)) == k:
+            return False, "the right count, not the right weights: rank all of the kernel at once (w.ravel()), not per row"
+        return False, "the right number pruned, but not the right ones: zero the k smallest |w| of the flattened kernel"
+    shapes = ", ".join(str(shape) for shape, _ in cases)
+    return True, f"right on {len(cases)} fresh kernels (shapes {shapes}): floor(s × n) smallest |w| pruned, ties by index"
 
 
 @exercise
