@@ -38,7 +38,8 @@ def test_precision_choice_unknown_capability_hint(capsys):
 
 
 def _pipeline(flip_before_cache=False, shuffle_after_batch=False, cache_after_shuffle=False, buffer=None,
-              always_flip=False, scale=True, channel=True, prefetch=True, cache=True, reshuffle=True):
+              always_flip=False, scale=True, channel=True, prefetch=True, cache=True, reshuffle=True,
+              global_seed_flip=False):
     """The exercise's pipeline, with one typical mistake switched on."""
     from aiaas_lib import env
 
@@ -49,11 +50,14 @@ def _pipeline(flip_before_cache=False, shuffle_after_batch=False, cache_after_sh
             image = tf.cast(image, tf.float32) / (255.0 if scale else 1.0)
             return (image[..., None] if channel else image), label
 
+        rng = tf.random.Generator.from_seed(seed)
+
         def flip(image, label):
             if always_flip:
                 return tf.reverse(image, [1]), label
-            return (tf.image.random_flip_left_right(image) if channel else
-                    tf.image.random_flip_left_right(image[..., None])[..., 0]), label
+            if global_seed_flip:  # tf's stateless-looking op: with a global seed it repeats every epoch
+                return tf.image.random_flip_left_right(image), label
+            return tf.cond(rng.uniform([]) < 0.5, lambda: tf.reverse(image, [1]), lambda: image), label  # axis 1: columns
 
         def shuffle(d):
             return d.shuffle(buffer or len(x), seed=seed, reshuffle_each_iteration=reshuffle)
@@ -83,6 +87,21 @@ def test_pipeline_right(capsys):
 
 def test_pipeline_reference_example_right(capsys):
     assert _run(capsys, ex.check_pipeline, ex._pipeline_example)[0]
+
+
+def test_pipeline_right_under_a_global_seed(capsys):
+    import keras
+
+    keras.utils.set_random_seed(0)  # as every notebook's setup cell does
+    assert _run(capsys, ex.check_pipeline, _pipeline())[0]
+
+
+def test_pipeline_random_flip_op_under_a_global_seed_gets_the_generator_hint(capsys):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    ok, out = _run(capsys, ex.check_pipeline, _pipeline(global_seed_flip=True))
+    assert not ok and "tf.random.Generator" in out, out
 
 
 @pytest.mark.parametrize("mistake, hint", [

@@ -61,7 +61,12 @@ def _pipeline_example(x, y, batch_size, seed):
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     ds = ds.map(lambda image, label: (tf.cast(image, tf.float32)[..., None] / 255.0, label))
     ds = ds.cache()
-    ds = ds.map(lambda image, label: (tf.image.random_flip_left_right(image), label))
+    rng = tf.random.Generator.from_seed(seed)  # its state moves on, so every epoch draws new flips
+
+    def flip(image, label):
+        return tf.cond(rng.uniform([]) < 0.5, lambda: tf.image.flip_left_right(image), lambda: image), label
+
+    ds = ds.map(flip)
     ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
@@ -116,7 +121,7 @@ class _Wrong(Exception):
 def check_pipeline(func: Callable, trials: int = 2) -> tuple[bool, str]:
     """Exercise 06.2: ``func(x, y, batch_size, seed)`` builds the training pipeline for uint8 images ``x``
     of shape (n, 28, 28) and int labels ``y``: scale to float32 in [0, 1] with a channel axis, ``cache``,
-    flip each image left-right at random (a new draw every epoch), ``shuffle`` the whole set (a new
+    flip each image left-right at random (a new draw every epoch, even under a global seed), ``shuffle`` the whole set (a new
     order every epoch), ``batch``, ``prefetch``. The check runs it for two epochs on fresh random images.
 
     Examples
@@ -166,6 +171,12 @@ def check_pipeline(func: Callable, trials: int = 2) -> tuple[bool, str]:
         if all(all(f.values()) or not any(f.values()) for f in flips):
             return False, "flip at random (tf.image.random_flip_left_right), not every image or none"
         if flips[0] == flips[1]:
+            stages = _stages(ds)
+            if "Cache" in stages and "Map" in stages[:stages.index("Cache")]:  # a map runs after the cache
+                return False, ("every image got the same flip in both epochs although the flip comes after cache: "
+                               "with a global seed set (config.set_seed / tf.random.set_seed), "
+                               "tf.image.random_flip_left_right starts its draws afresh every epoch; draw from a "
+                               "tf.random.Generator.from_seed(seed), whose state moves on")
             return False, ("every image got the same flip in both epochs: the random map ran before cache, so the "
                            "cache froze it; cache the scaled images, then flip")
         stages = _stages(ds)
