@@ -81,6 +81,25 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
 
 
+def cpu_model() -> str:
+    """The CPU's model name, for naming the device of a timing (``/proc/cpuinfo`` on Linux).
+
+    Elsewhere, or when the file names no model, what :mod:`platform` knows (often just ``x86_64``).
+
+    Examples
+    --------
+    >>> isinstance(cpu_model(), str) and cpu_model() != ""
+    True
+    """
+    info = "/proc/cpuinfo"
+    if os.path.isfile(info):
+        with open(info) as lines:
+            for line in lines:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def package_version(name: str) -> str | None:
     """The installed version of distribution ``name``, or None (never imports it)."""
     try:
