@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from aiaas_lib.signature import tabular_metadata  # noqa: F401  (its home; notebooks 14, 16 import it from here)
+
 DEFAULT_MODELS = ("churn", "fashion", "tiny-gpt", "minilm")
 #: The defaults served by the OpenAI-compatible routes rather than TF Serving / KServe V2.
 TEXT_MODELS = ("tiny-gpt", "minilm")
@@ -114,36 +116,6 @@ def train_fashion(mode: str | None = None, seed: int = 0) -> tuple[object, dict]
         "mode": "fast" if fast else "full",
     }
     return model, metadata
-
-
-def tabular_metadata(X_train, numeric: Sequence[str], categorical: Sequence[str], metrics: dict,
-                     seed: int = 0, n_background: int = 50) -> dict:
-    """The registry metadata the service needs to serve (and explain) a tabular model trained on ``X_train``:
-    kind, columns, input schema, ``n_background`` training rows, output name, metrics, data hash.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> X = pd.DataFrame({"a": [1.0, 2.0, 3.0], "c": ["x", "y", "x"]})
-    >>> meta = tabular_metadata(X, ["a"], ["c"], {"roc_auc": 0.5}, n_background=2)
-    >>> meta["kind"], meta["input_schema"]["categorical"], len(meta["background"])
-    ('tabular', {'c': ['x', 'y']}, 2)
-    """
-    from aiaas_lib.model_card import frame_hash
-    from aiaas_lib.schema import input_schema
-
-    numeric, categorical = list(numeric), list(categorical)
-    background = X_train[numeric + categorical].sample(min(n_background, len(X_train)), random_state=seed)
-    return {
-        "kind": "tabular",
-        "numeric": numeric,
-        "categorical": categorical,
-        "input_schema": input_schema(X_train, numeric, categorical),
-        "background": background.to_dict("records"),
-        "output": "probability",
-        "metrics": dict(metrics),
-        "data_sha256": frame_hash(X_train),
-    }
 
 
 def train_gpt(mode: str | None = None, seed: int = 0) -> tuple[object, dict]:

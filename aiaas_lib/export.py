@@ -9,8 +9,13 @@ writes every format of one model and tabulates file size, latency and how far ea
 from Keras' — the table of notebook 11.
 
 TFLite and ONNX take numeric tensors. A tabular model with string inputs and ``StringLookup`` inside
-cannot go there simply: the export functions refuse it with a message saying what to do instead (export
-the numeric head, or serve the ``.keras`` file / SavedModel, which keep the preprocessing).
+cannot go there simply: the export functions refuse it with a message saying what to do instead, and
+:func:`compare_formats` skips those rows with the reason. :func:`numeric_parts` cuts such a model into its
+preprocessing (``encoder``, kept in Keras / SavedModel) and its numeric ``head`` (any format).
+
+Dynamic-range quantization (``tflite_dynamic``) stores as int8 only the weight tensors the converter finds
+worth it (in TF 2.x, those of at least 1,024 elements); a small model's kernels stay float32, so its file can
+be as large as the float one (:func:`compare_formats` says so in a ``note``).
 """
 from __future__ import annotations
 
@@ -66,7 +71,8 @@ def _input_spec(model, target: str):
         raise ValueError(
             f"{target} cannot take this model: its inputs {strings} are strings, turned into numbers by "
             f"StringLookup inside the model, and {target} runs numeric tensors only. Export the numeric "
-            "head instead (the layers after the preprocessing, fed with encoded features), or serve the "
+            "head instead (numeric_parts(model) cuts it off: the layers after the preprocessing, fed with "
+            "encoded features), or serve the "
             ".keras file or the SavedModel (export_saved_model), which keep the preprocessing."
         )
     if len(inputs) != 1:
@@ -460,6 +466,71 @@ def write_export(model, folder: str | Path, export: str) -> Path:
     return export_tflite(model, target, quantize="dynamic" if export == "tflite_dynamic" else None)
 
 
+#: Preprocessing layers: the numeric head of a model starts after the last of them (:func:`numeric_parts`).
+PREPROCESSING_LAYERS = ("Normalization", "StringLookup", "IntegerLookup", "Hashing", "CategoryEncoding",
+                        "Discretization", "TextVectorization", "HashedCrossing")
+
+
+def numeric_parts(model, layer: str | None = None):
+    """Cut ``model`` into ``(encoder, head)``: ``encoder`` takes the raw inputs (strings included) to the
+    numeric vector the dense layers read, ``head`` takes that vector to the output, and
+    ``head(encoder(x)) == model(x)``. Export the head to TFLite or ONNX (numbers only), keep the encoder in
+    Keras or a SavedModel, and run ``head_runner(encoder(x))``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A functional model whose layers after the cut form a chain (each reads only the previous one).
+    layer : str, optional
+        The layer whose output is the cut. Default: found by walking back from the output through
+        single-input layers until a layer that merges several tensors (``Concatenate``) or a
+        preprocessing layer (:data:`PREPROCESSING_LAYERS`).
+
+    Raises
+    ------
+    ValueError
+        When no cut leaves a head (the output layer itself merges the inputs), naming the layers.
+
+    Examples
+    --------
+    >>> tf = import_tensorflow(); import keras
+    >>> a, c = keras.Input((1,), name="a"), keras.Input((1,), name="c", dtype="string")
+    >>> lookup = keras.layers.StringLookup(vocabulary=["x", "y"], output_mode="one_hot")
+    >>> joined = keras.layers.Concatenate(name="joined")([a, lookup(c)])
+    >>> model = keras.Model({"a": a, "c": c}, keras.layers.Dense(1)(keras.layers.Dense(4)(joined)))
+    >>> encoder, head = numeric_parts(model)
+    >>> x = {"a": np.ones((2, 1), "float32"), "c": np.array([["x"], ["y"]])}
+    >>> head.inputs[0].shape, bool(np.allclose(head(encoder(x)), model(x)))
+    ((None, 4), True)
+    """
+    from aiaas_lib.explain.keras_tabular import tabular_parts
+
+    if layer is None:
+        current = model.outputs[0]._keras_history.operation
+        while True:
+            parents = [t._keras_history.operation for t in current._inbound_nodes[0].input_tensors]
+            if (len(parents) != 1 or type(parents[0]).__name__ in PREPROCESSING_LAYERS + ("InputLayer",)
+                    or type(current).__name__ in PREPROCESSING_LAYERS):
+                break
+            current = parents[0]
+        if len(current._inbound_nodes[0].input_tensors) != 1 and current is model.outputs[0]._keras_history.operation:
+            raise ValueError(f"model {model.name!r}: its output layer {current.name!r} merges several inputs, so "
+                             "there is no numeric head to cut off; give layer=<name> of the encoded vector")
+        if type(current).__name__ in PREPROCESSING_LAYERS or len(current._inbound_nodes[0].input_tensors) != 1:
+            layer = current.name  # the encoded vector: a merge's or the last preprocessing layer's output
+        else:
+            layer = current._inbound_nodes[0].input_tensors[0]._keras_history.operation.name
+    return tabular_parts(model, layer)
+
+
+def _as_batch(x):
+    """``x`` as float32, or a dict of inputs with numbers as float32 and strings as str arrays."""
+    if isinstance(x, dict):
+        return {k: (np.asarray(v).astype(str) if np.asarray(v).dtype.kind in "OUS"
+                    else np.asarray(v, dtype=np.float32)) for k, v in x.items()}
+    return np.asarray(x, dtype=np.float32)
+
+
 def _median_ms(fn: Callable, x, repeats: int) -> float:
     """Median wall time of ``fn(x)`` in milliseconds, after one warm-up call."""
     fn(x)
@@ -478,9 +549,11 @@ def compare_formats(model, x, folder: str | Path, formats: Sequence[str] = FORMA
     Parameters
     ----------
     model : keras.Model
-        The model (one numeric input for the TFLite and ONNX rows).
-    x : array-like
-        A batch to run through every format.
+        The model (one numeric input for the TFLite and ONNX rows; other formats skip a model with string
+        or several inputs, see Returns).
+    x : array-like or dict of array-like
+        A batch to run through every format; a dict of named inputs for a multi-input model (strings stay
+        strings, numbers become float32).
     folder : str or Path
         Where the files go (created): ``model.keras``, ``saved_model/``, ``model.tflite``,
         ``model_dynamic.tflite``, ``model_int8.tflite``, ``model.onnx``.
@@ -498,6 +571,10 @@ def compare_formats(model, x, folder: str | Path, formats: Sequence[str] = FORMA
         One per format: ``format``, ``file``, ``size_bytes``, ``max_abs_diff`` (largest absolute
         difference from Keras over the batch), ``top1_agreement`` (share of rows whose arg-max class
         matches Keras; None for a single output column) and ``latency_ms`` (median time for the batch).
+        A format that cannot take the model (TFLite or ONNX for string inputs) gives a row with those
+        values None and ``skipped``: the reason (use :func:`numeric_parts` and export the head). A
+        ``tflite_dynamic`` row at least 90 % the size of the float file has a ``note`` saying why (see the
+        module docstring).
 
     Examples
     --------
@@ -518,10 +595,21 @@ def compare_formats(model, x, folder: str | Path, formats: Sequence[str] = FORMA
         raise ValueError(f"repeats={repeats!r} must be a positive int")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    x = np.asarray(x, dtype=np.float32)
+    x = _as_batch(x)
     reference = np.asarray(model(x, training=False))
     rows = []
     for fmt in formats:
+        if fmt in ("onnx", "tflite", "tflite_dynamic", "tflite_int8"):
+            target = "ONNX" if fmt == "onnx" else "TFLite"
+            try:
+                _input_spec(model, target)
+            except ValueError as err:
+                strings = [t.name for t in model.inputs if str(t.dtype) == "string"]
+                reason = (f"string inputs {strings}: {target} runs numeric tensors only; export the head of "
+                          "numeric_parts(model) instead" if strings else str(err))
+                rows.append({"format": fmt, "file": None, "size_bytes": None, "max_abs_diff": None,
+                             "top1_agreement": None, "latency_ms": None, "skipped": reason})
+                continue
         if fmt == "keras":
             path = folder / "model.keras"
             model.save(path)
@@ -552,4 +640,9 @@ def compare_formats(model, x, folder: str | Path, formats: Sequence[str] = FORMA
             "top1_agreement": agreement,
             "latency_ms": _median_ms(run, x, repeats),
         })
+    sizes = {r["format"]: r["size_bytes"] for r in rows if r["size_bytes"]}
+    if "tflite_dynamic" in sizes and "tflite" in sizes and sizes["tflite_dynamic"] >= 0.9 * sizes["tflite"]:
+        next(r for r in rows if r["format"] == "tflite_dynamic")["note"] = (
+            "as large as float: dynamic-range quantization stores only weight tensors of at least 1,024 "
+            "elements as int8, and this model's are smaller (use tflite_int8 for a small model)")
     return rows

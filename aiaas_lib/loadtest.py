@@ -128,6 +128,9 @@ class LoadResult:
     ...                statuses={200: 4})
     >>> r.requests, r.requests_per_s, r.p50_ms, r.ok
     (4, 400.0, 2.5, True)
+    >>> r
+    LoadResult(requests=4, concurrency=1, seconds=0.01, requests_per_s=400.0, p50_ms=2.5, p99_ms=3.97,
+               errors=0, statuses={200: 4})
     """
 
     latencies: np.ndarray = field(repr=False)
@@ -159,6 +162,13 @@ class LoadResult:
     def ok(self) -> bool:
         """True when every request was answered with 200."""
         return set(self.statuses) == {200}
+
+    def __repr__(self) -> str:
+        if not self.requests:
+            return f"LoadResult(requests=0, concurrency={self.concurrency}, statuses={self.statuses})"
+        figures = ", ".join(f"{k}={v}" for k, v in self.summary().items() if k not in ("concurrency", "requests"))
+        return (f"LoadResult(requests={self.requests}, concurrency={self.concurrency}, seconds={self.seconds:.3g}, "
+                f"{figures}, statuses={dict(sorted(self.statuses.items()))})")
 
     def summary(self) -> dict:
         """The key numbers, rounded, as a dict (one row of a table)."""
@@ -302,8 +312,8 @@ def run_load(url: str, body: Mapping | bytes, concurrency: int = 1, requests: in
     return box["result"]
 
 
-def markdown_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None) -> str:
-    """Rows (dicts) as a GitHub markdown table.
+def markdown_table(rows: Sequence[Mapping | LoadResult], columns: Sequence[str] | None = None) -> str:
+    """Rows (dicts, or :class:`LoadResult` objects: their :meth:`~LoadResult.summary`) as a GitHub markdown table.
 
     Examples
     --------
@@ -315,6 +325,10 @@ def markdown_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None
     """
     if not rows:
         raise ValueError("rows is empty; give at least one row")
+    rows = [r.summary() if isinstance(r, LoadResult) else r for r in rows]
+    bad = [i for i, r in enumerate(rows) if not isinstance(r, Mapping)]
+    if bad:
+        raise TypeError(f"rows[{bad[0]}] is a {type(rows[bad[0]]).__name__}; expected dicts or LoadResult objects")
     columns = list(columns or rows[0])
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(str(r.get(c, "")) for c in columns) + " |" for r in rows]

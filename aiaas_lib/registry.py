@@ -1,4 +1,5 @@
-"""Used by notebooks 11, 13, 14 and 16; also imported by the CLI/service.
+"""Used by notebooks 11, 13, 14 and 16; also imported by the CLI/service (``aiaas models``:
+:mod:`aiaas_lib.registry_cli`).
 
 A versioned model registry on disk: every model version with its metadata and checksums, plus labels.
 
@@ -11,7 +12,9 @@ Layout (the version folders are numbered like TF Serving's model base path)::
         labels.json          {"stable": 1, "canary": 2}
         label_history.json   {"stable": [1]}   (earlier versions, for rollback)
 
-``metadata.json`` holds what the caller gave (input schema, metrics, data hash, …) plus ``name``,
+``metadata.json`` holds the model's signature and the keys the service needs to serve it, read from the model
+at registration (:mod:`aiaas_lib.signature`; metadata the caller writes is checked against the model), what
+the caller gave (input schema, metrics, data hash, …) plus ``name``,
 ``version``, ``created`` (UTC), library ``versions`` and ``files``: the sha256 of every file of the version.
 :meth:`ModelRegistry.load` checks every one of them before it loads anything, and loads with Keras'
 ``safe_mode`` on, so a file changed after registration, or a model carrying Python code (a ``Lambda``
@@ -319,8 +322,15 @@ class ModelRegistry:
         return ex.OnnxRunner(path) if export == "onnx" else ex.TFLiteRunner(path)
 
     # ------------------------------------------------------------------------------------------ writing
-    def register(self, name: str, model, metadata: Mapping | None = None, exports: Iterable[str] = ()) -> int:
+    def register(self, name: str, model, metadata: Mapping | None = None, exports: Iterable[str] = (), *,
+                 data=None, infer: bool = True) -> int:
         """Store ``model`` as the next version of ``name``; return the new version number (1, 2, …).
+
+        The model's signature is read and stored, with the keys the service needs to serve it
+        (:func:`aiaas_lib.signature.resolve_metadata`): ``register(name, model)`` with no metadata gives a
+        version ``aiaas serve`` can load — a single-tensor model, or a tabular model with one input per column
+        (string columns included). Serving keys you do pass (``kind``, ``numeric``, ``categorical``,
+        ``input_schema``, ``input_shape``, ``dtype``, ``background``) are checked against the model first.
 
         Parameters
         ----------
@@ -337,6 +347,18 @@ class ModelRegistry:
             Extra formats to write beside the ``.keras`` file, from
             :data:`aiaas_lib.export.EXPORT_FILES`: ``"saved_model"``, ``"tflite"``, ``"tflite_dynamic"``,
             ``"onnx"``.
+        data : DataFrame or array, optional
+            Training rows (keyword only). For a tabular model they give the input ranges, the allowed
+            categories, 50 ``background`` rows for ``:explain`` and ``data_sha256``.
+        infer : bool
+            ``False`` stores ``metadata`` as given without reading or checking the model's signature: for a
+            model the service does not serve.
+
+        Raises
+        ------
+        aiaas_lib.signature.SignatureError
+            (a ValueError) Metadata that disagrees with the model — naming the key, the model's value and the
+            fix — or a model whose inputs the service cannot serve (use ``infer=False`` to store it anyway).
 
         Examples
         --------
@@ -365,6 +387,13 @@ class ModelRegistry:
             ) from err
         if not hasattr(model, "save"):
             raise TypeError(f"model must be a Keras model, got {type(model).__name__}")
+        if infer:
+            from aiaas_lib.signature import resolve_metadata
+
+            metadata = resolve_metadata(model, metadata, data)
+            json.dumps(metadata)  # what the registry added is plain JSON too
+        elif data is not None:
+            raise ValueError("data= is read only when infer=True (it completes the serving metadata)")
 
         folder = self.root / name
         folder.mkdir(parents=True, exist_ok=True)
@@ -449,6 +478,10 @@ class ModelRegistry:
     def rollback(self, name: str, label: str = "stable") -> int:
         """Point ``label`` back at the version it had before the last :meth:`promote`; return that version.
 
+        Rolling back ``stable`` also removes the ``canary`` label when it points at the version being rolled
+        back from: that version was judged bad, so no service should keep sending it a canary share (nor
+        shadow traffic) after its next reload.
+
         Raises
         ------
         LabelNotFound
@@ -468,4 +501,8 @@ class ModelRegistry:
             )
         previous = history[label].pop()
         _write_json(self.root / name / HISTORY_FILE, history)
-        return self.set_label(name, label, previous)
+        bad = labels[label]
+        version = self.set_label(name, label, previous)
+        if label == "stable" and self.labels(name).get("canary") == bad and bad != previous:
+            self.remove_label(name, "canary")
+        return version

@@ -5,7 +5,7 @@ import importlib
 import pytest
 
 MODULES = [
-    "config", "validation", "data", "env", "course", "keras_models", "schema", "model_card", "attention", "embeddings", "text_models", "training",
+    "config", "validation", "signature", "data", "env", "course", "keras_models", "schema", "model_card", "attention", "embeddings", "text_models", "training",
     "numpy_nn", "numpy_nn.activations", "numpy_nn.gradcheck", "numpy_nn.layers", "numpy_nn.losses",
     "numpy_nn.optimizers", "numpy_nn.schedules", "numpy_nn.batching", "vision", "registry", "export",
     "explain", "explain.shapley", "explain.lime_scratch", "explain.shap_wrappers", "explain.keras_tabular",

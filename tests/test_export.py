@@ -15,6 +15,7 @@ from aiaas_lib.export import (
     export_saved_model,
     export_tflite,
     load_saved_model,
+    numeric_parts,
     write_export,
 )
 from aiaas_lib.keras_models import fashion_cnn, tabular_classifier, tabular_inputs
@@ -188,6 +189,79 @@ def test_tabular_model_refused_by_numeric_formats(tabular, tmp_path, export, tar
     with pytest.raises(ValueError, match=rf"{target} cannot take this model: its inputs \['c'\] are strings.*"
                                          r"StringLookup.*Export the numeric head.*SavedModel"):
         export(tabular[0], tmp_path)
+
+
+@pytest.fixture(scope="module")
+def own_model():
+    """A practitioner's model: one Normalization over two numeric columns, a StringLookup, two Dense layers."""
+    keras.utils.set_random_seed(0)
+    age, income = keras.Input((1,), name="age"), keras.Input((1,), name="income")
+    city = keras.Input((1,), name="city", dtype="string")
+    norm = keras.layers.Normalization(mean=[40.0, 3000.0], variance=[100.0, 250000.0])
+    lookup = keras.layers.StringLookup(vocabulary=["lyon", "oslo"], output_mode="one_hot")
+    x = keras.layers.Concatenate()([norm(keras.layers.Concatenate()([age, income])), lookup(city)])
+    out = keras.layers.Dense(1, activation="sigmoid")(keras.layers.Dense(4, activation="relu")(x))
+    model = keras.Model({"age": age, "income": income, "city": city}, out)
+    x = {"age": np.array([[30.0], [55.0], [41.0]]), "income": np.array([[2500.0], [4100.0], [3000.0]]),
+         "city": np.array([["lyon"], ["oslo"], ["rome"]], dtype=object)}
+    return model, x
+
+
+def test_compare_formats_takes_dict_inputs_as_the_docstring_advises(own_model, tmp_path):
+    model, x = own_model
+    rows = compare_formats(model, x, tmp_path, formats=("keras", "saved_model"), repeats=1)
+    assert [(r["format"], r["max_abs_diff"] <= FLOAT_TOL) for r in rows] == [("keras", True), ("saved_model", True)]
+
+
+def test_compare_formats_skips_numeric_formats_with_the_reason(own_model, tmp_path):
+    model, x = own_model
+    rows = {r["format"]: r for r in compare_formats(model, x, tmp_path, formats=("keras", "tflite", "onnx"),
+                                                    repeats=1)}
+    assert rows["keras"]["max_abs_diff"] <= FLOAT_TOL and "skipped" not in rows["keras"]
+    for fmt, target in (("tflite", "TFLite"), ("onnx", "ONNX")):
+        assert rows[fmt]["size_bytes"] is None and rows[fmt]["max_abs_diff"] is None
+        assert rows[fmt]["skipped"] == (f"string inputs ['city']: {target} runs numeric tensors only; export the "
+                                        "head of numeric_parts(model) instead")
+    assert not (tmp_path / "model.tflite").exists()
+
+
+def test_compare_formats_skips_multi_input_for_onnx(tmp_path):
+    a, b = keras.Input((2,), name="a"), keras.Input((2,), name="b")
+    model = keras.Model({"a": a, "b": b}, keras.layers.Dense(1)(keras.layers.Concatenate()([a, b])))
+    x = {"a": np.ones((3, 2)), "b": np.zeros((3, 2))}
+    rows = compare_formats(model, x, tmp_path, formats=("keras", "onnx"), repeats=1)
+    assert rows[0]["max_abs_diff"] <= FLOAT_TOL
+    assert "handles a model with one input tensor; this one has 2" in rows[1]["skipped"]
+
+
+def test_numeric_parts_head_exports_where_the_model_cannot(own_model, tmp_path):
+    model, x = own_model
+    encoder, head = numeric_parts(model)
+    assert tuple(head.inputs[0].shape) == (None, 5)  # 2 normalised numbers + 3 one-hot slots (oov, lyon, oslo)
+    encoded = np.asarray(encoder(x))
+    np.testing.assert_allclose(head(encoded), model(x), rtol=0, atol=1e-6)
+    runner = TFLiteRunner(export_tflite(head, tmp_path / "head.tflite"))
+    np.testing.assert_allclose(runner(encoded), model(x), rtol=0, atol=FLOAT_TOL)
+
+
+def test_numeric_parts_cuts_course_models_at_features(tabular):
+    encoder, head = numeric_parts(tabular[0])
+    assert encoder.outputs[0]._keras_history.operation.name == "features"
+    np.testing.assert_allclose(head(encoder(tabular[1])), tabular[0](tabular[1]), rtol=0, atol=1e-6)
+
+
+def test_numeric_parts_needs_a_head(tmp_path):
+    a, b = keras.Input((1,), name="a"), keras.Input((1,), name="b")
+    model = keras.Model({"a": a, "b": b}, keras.layers.Concatenate(name="both")([a, b]))
+    with pytest.raises(ValueError, match=r"its output layer 'both' merges several inputs, so there is no numeric head"):
+        numeric_parts(model)
+
+
+def test_dynamic_range_on_a_small_model_says_why_it_is_not_smaller(mlp, x_mlp, tmp_path):
+    rows = {r["format"]: r for r in compare_formats(mlp, x_mlp, tmp_path, formats=("tflite", "tflite_dynamic"),
+                                                    repeats=1)}
+    assert rows["tflite_dynamic"]["size_bytes"] >= 0.9 * rows["tflite"]["size_bytes"]  # 5x8 and 8x3 kernels
+    assert "at least 1,024 elements" in rows["tflite_dynamic"]["note"] and "note" not in rows["tflite"]
 
 
 def test_multi_input_model_refused(tmp_path):

@@ -76,6 +76,25 @@ def test_load_result_throughput_and_summary():
                            "p99_ms": 2.0, "errors": 1}
 
 
+def test_load_result_repr_shows_its_figures():
+    r = loadtest.LoadResult(np.array([0.001, 0.002, 0.003, 0.010]), seconds=0.02, concurrency=2,
+                            statuses={500: 1, 200: 3})
+    assert repr(r) == ("LoadResult(requests=4, concurrency=2, seconds=0.02, requests_per_s=200.0, p50_ms=2.5, "
+                       "p99_ms=9.79, errors=1, statuses={200: 3, 500: 1})")
+
+
+def test_markdown_table_takes_load_results():
+    r = loadtest.LoadResult(np.full(10, 0.002), seconds=0.5, concurrency=2, statuses={200: 10})
+    assert loadtest.markdown_table([r], ["concurrency", "requests_per_s", "p99_ms"]).splitlines() == [
+        "| concurrency | requests_per_s | p99_ms |", "|---|---|---|", "| 2 | 20.0 | 2.0 |"]
+    assert loadtest.markdown_table([r, {"concurrency": 8}]).splitlines()[3] == "| 8 |  |  |  |  |  |"
+
+
+def test_markdown_table_refuses_other_rows():
+    with pytest.raises(TypeError, match=r"rows\[0\] is a list; expected dicts or LoadResult objects"):
+        loadtest.markdown_table([[1, 2]])
+
+
 def test_markdown_table_refuses_no_rows():
     with pytest.raises(ValueError, match="rows is empty"):
         loadtest.markdown_table([])

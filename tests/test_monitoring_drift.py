@@ -156,3 +156,48 @@ def test_drift_report_refuses_an_empty_window():
     ref, cur = _frames(0.0)
     with pytest.raises(ValueError, match="the current frame is empty"):
         drift.drift_report(ref, cur.iloc[:0], ["x"], [])
+
+
+# ------------------------------------------------------------------------- column kinds from dtypes
+def test_drift_report_without_column_lists_checks_every_column():
+    ref, cur = _frames(1.0)
+    report = drift.drift_report(ref, cur)
+    assert list(zip(report["feature"], report["kind"])) == [("x", "numeric"), ("z", "numeric"), ("c", "categorical")]
+    assert list(report["level"]) == ["alert", "ok", "ok"]
+    assert report.equals(drift.drift_report(ref, cur, ["x", "z"], ["c"]))  # same as naming them
+
+
+def test_column_kinds_reads_dtypes():
+    frame = pd.DataFrame({"n": [1, 2], "f": [0.5, 1.5], "s": ["a", "b"], "b": [True, False],
+                          "k": pd.Categorical(["u", "v"])})
+    assert drift.column_kinds(frame) == (["n", "f"], ["s", "b", "k"])
+
+
+def test_drift_report_refuses_a_column_it_cannot_classify():
+    ref, cur = _frames(0.0)
+    ref["when"] = cur["when"] = pd.Timestamp("2026-01-01")
+    with pytest.raises(ValueError, match=r"column 'when' has dtype datetime64.*: drift_report checks numbers and "
+                                         r"categories; convert it, or pass numeric= and categorical="):
+        drift.drift_report(ref, cur)
+
+
+def test_drift_report_refuses_columns_in_only_one_frame():
+    ref, cur = _frames(0.0)
+    with pytest.raises(ValueError, match=r"columns \['c'\] are in only one of the two frames"):
+        drift.drift_report(ref, cur.drop(columns="c"))
+
+
+def test_drift_report_with_nothing_to_check_is_an_error_not_an_empty_frame():
+    ref, cur = _frames(0.0)
+    with pytest.raises(ValueError, match="nothing to check: no numeric or categorical columns and no predictions"):
+        drift.drift_report(ref, cur, numeric=[], categorical=[])
+
+
+def test_drift_report_errors_name_the_column():
+    ref, cur = _frames(0.0)
+    cur.loc[3, "z"] = np.nan
+    with pytest.raises(ValueError, match=r"column 'z' of the current frame holds NaN or inf"):
+        drift.drift_report(ref, cur, ["x", "z"], ["c"])
+    with pytest.raises(ValueError, match=r"column 'c' of the reference frame must hold numbers, got 'a'; check it as "
+                                         r"a categorical column"):
+        drift.drift_report(ref, cur, ["c"], [])

@@ -179,6 +179,27 @@ def test_labels_roll_back_independently(three):
     assert three.labels("demo") == {"stable": 2, "canary": 2}
 
 
+def test_rollback_of_stable_clears_the_canary_on_the_bad_version(three):
+    three.promote("demo", 1)
+    three.set_label("demo", "canary", 2)
+    three.promote("demo", 2)  # the canary looked good ...
+    assert three.rollback("demo") == 1  # ... then an alert fired
+    assert three.labels("demo") == {"stable": 1}  # no service keeps sending version 2 a canary share
+
+
+def test_rollback_keeps_a_canary_on_another_version(three):
+    three.promote("demo", 1)
+    three.promote("demo", 2)
+    three.set_label("demo", "canary", 3)
+    three.rollback("demo")
+    assert three.labels("demo") == {"stable": 1, "canary": 3}
+
+
+def test_data_needs_infer(reg, model):
+    with pytest.raises(ValueError, match="data= is read only when infer=True"):
+        reg.register("demo", model, data=X, infer=False)
+
+
 def test_remove_label(three):
     three.promote("demo", 1, label="canary")
     three.remove_label("demo", "canary")

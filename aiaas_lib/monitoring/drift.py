@@ -43,8 +43,13 @@ class TestResult(NamedTuple):
 
 
 def _numeric(values, what: str) -> np.ndarray:
-    """``values`` as a 1-d float array; ValueError when empty or not finite."""
-    arr = np.asarray(values, dtype=float).ravel()
+    """``values`` as a 1-d float array; ValueError naming ``what`` when not numbers, empty or not finite."""
+    try:
+        arr = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        sample = next((v for v in np.asarray(values, dtype=object).ravel()
+                       if not isinstance(v, (int, float, np.number)) or isinstance(v, bool)), None)
+        raise ValueError(f"{what} must hold numbers, got {sample!r}; check it as a categorical column") from None
     if arr.size == 0:
         raise ValueError(f"{what} is empty; drift needs at least one value in each sample")
     if not np.isfinite(arr).all():
@@ -217,8 +222,47 @@ def alert_level(psi_value: float, p_value: float | None = None, alpha: float = 0
     return "ok"
 
 
-def drift_report(reference: pd.DataFrame, current: pd.DataFrame, numeric: Sequence[str] = (),
-                 categorical: Sequence[str] = (), predictions: tuple | None = None, bins: int = 10,
+def column_kinds(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
+    """``(numeric, categorical)`` column names from the dtypes of ``frame``: integers and floats are numeric;
+    strings, ``category`` and booleans categorical.
+
+    Raises
+    ------
+    ValueError
+        Naming each column of another dtype (dates, mixed objects, …), so none is left out silently.
+
+    Examples
+    --------
+    >>> column_kinds(pd.DataFrame({"x": [1.0], "n": [2], "c": ["a"], "b": [True]}))
+    (['x', 'n'], ['c', 'b'])
+    >>> column_kinds(pd.DataFrame({"when": pd.to_datetime(["2026-01-01"])}))
+    Traceback (most recent call last):
+    ...
+    ValueError: column 'when' has dtype datetime64[us]: drift_report checks numbers and categories; convert it,
+    or pass numeric= and categorical= to choose the columns
+    """
+    numeric, categorical, other = [], [], []
+    for col in (frame.columns if columns is None else columns):
+        dtype = frame[col].dtype
+        if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype) \
+                or pd.api.types.is_string_dtype(dtype):
+            if dtype == object and not frame[col].map(lambda v: isinstance(v, str)).all():
+                other.append((col, "object (not all strings)"))
+            else:
+                categorical.append(col)
+        elif pd.api.types.is_numeric_dtype(dtype):
+            numeric.append(col)
+        else:
+            other.append((col, str(dtype)))
+    if other:
+        raise ValueError("; ".join(f"column {c!r} has dtype {d}" for c, d in other)
+                         + ": drift_report checks numbers and categories; convert it, or pass numeric= and "
+                           "categorical= to choose the columns")
+    return numeric, categorical
+
+
+def drift_report(reference: pd.DataFrame, current: pd.DataFrame, numeric: Sequence[str] | None = None,
+                 categorical: Sequence[str] | None = None, predictions: tuple | None = None, bins: int = 10,
                  alpha: float = 0.01, thresholds: Sequence[float] = PSI_THRESHOLDS) -> pd.DataFrame:
     """One row per feature (and for the predictions): the test, its statistic and p-value, the PSI and an
     alert level.
@@ -227,8 +271,10 @@ def drift_report(reference: pd.DataFrame, current: pd.DataFrame, numeric: Sequen
     ----------
     reference, current : DataFrame
         The reference window (e.g. training data) and the window to check.
-    numeric, categorical : sequence of str
-        Columns to check with KS + PSI, and with chi-square + categorical PSI.
+    numeric, categorical : sequence of str, optional
+        Columns to check with KS + PSI, and with chi-square + categorical PSI. When both are left out,
+        every column the two frames share is checked, its kind read from the reference's dtypes
+        (:func:`column_kinds`); when one is given, the other defaults to none.
     predictions : (reference_predictions, current_predictions), optional
         Adds a row ``"prediction"`` (KS + PSI of the predicted probabilities).
     bins : int
@@ -252,10 +298,23 @@ def drift_report(reference: pd.DataFrame, current: pd.DataFrame, numeric: Sequen
     >>> drift_report(ref, cur, ["x"], ["c"])[["feature", "test", "level"]].to_dict("records")
     [{'feature': 'x', 'test': 'ks', 'level': 'alert'}, {'feature': 'c', 'test': 'chi2', 'level': 'ok'}]
     """
-    numeric, categorical = list(numeric), list(categorical)
     _check_thresholds(thresholds)
     if not 0 < alpha < 1:
         raise ValueError(f"alpha={alpha!r}; expected a level between 0 and 1, e.g. 0.01")
+    for what, frame in (("reference", reference), ("current", current)):
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"the {what} window must be a pandas DataFrame, got {type(frame).__name__}")
+    if numeric is None and categorical is None:
+        shared = [c for c in reference.columns if c in current.columns]
+        only = sorted(set(map(str, reference.columns)) ^ set(map(str, current.columns)))
+        if only:
+            raise ValueError(f"columns {only} are in only one of the two frames; give both windows the same "
+                             "columns, or pass numeric= and categorical= to choose them")
+        numeric, categorical = column_kinds(reference, shared)
+    numeric, categorical = list(numeric or ()), list(categorical or ())
+    if not numeric and not categorical and predictions is None:
+        raise ValueError("nothing to check: no numeric or categorical columns and no predictions; leave numeric= "
+                         "and categorical= out to check every column")
     for what, frame in (("reference", reference), ("current", current)):
         missing = [c for c in numeric + categorical if c not in frame.columns]
         if missing:
@@ -264,8 +323,10 @@ def drift_report(reference: pd.DataFrame, current: pd.DataFrame, numeric: Sequen
             raise ValueError(f"the {what} frame is empty; drift needs at least one row in each window")
     rows = []
     for col in numeric:
-        test = ks_test(reference[col], current[col])
-        rows.append((col, "numeric", "ks", test.statistic, test.p_value, psi(reference[col], current[col], bins)))
+        ref = _numeric(reference[col], f"column {col!r} of the reference frame")
+        cur = _numeric(current[col], f"column {col!r} of the current frame")
+        test = ks_test(ref, cur)
+        rows.append((col, "numeric", "ks", test.statistic, test.p_value, psi(ref, cur, bins)))
     for col in categorical:
         test = chi2_test(reference[col], current[col])
         rows.append((col, "categorical", "chi2", test.statistic, test.p_value,
