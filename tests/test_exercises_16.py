@@ -5,7 +5,6 @@ from aiaas_lib.exercises import nb16_privacy_and_security as ex
 from _feedback import run_check as _run
 
 W, N = np.array(ex.FEDAVG["weights"]), np.array(ex.FEDAVG["sizes"], dtype=float)
-G, C = np.array(ex.CLIP["gradient"]), ex.CLIP["clip_norm"]
 X, GX, EPS = np.array(ex.FGSM["x"]), np.array(ex.FGSM["gradient"]), ex.FGSM["eps"]
 
 
@@ -37,30 +36,64 @@ def test_fedavg_no_answer(capsys):
     assert not ok and "no answer yet" in out
 
 
-def test_clip_right(capsys):
-    assert _run(capsys, ex.check_clip, G * min(1, C / np.linalg.norm(G)))[0]
+def _step(clip="each", noise="sigma_c", after=False, sign=-1, divide="n", returns="w"):
+    """A DP-SGD step for logistic regression, right by default; each argument switches on one typical mistake."""
+    def step(w, X, y, lr, clip_norm, noise_multiplier, rng):
+        G = (1 / (1 + np.exp(-X @ w)) - y)[:, None] * X
+        if clip == "each":
+            G = G * np.minimum(1, clip_norm / np.linalg.norm(G, axis=1))[:, None]
+        elif clip == "elements":
+            G = np.clip(G, -clip_norm, clip_norm)
+        elif clip == "scale_up":
+            G = G * (clip_norm / np.linalg.norm(G, axis=1))[:, None]
+        total = G.sum(axis=0)
+        if clip == "mean":
+            total = total * min(1, clip_norm / np.linalg.norm(total / len(X)))
+        scale = {"sigma_c": noise_multiplier * clip_norm, "sigma": noise_multiplier,
+                 "variance": (noise_multiplier * clip_norm) ** 2, "none": 0.0,
+                 "twice": noise_multiplier * clip_norm / len(X),
+                 "scalar": noise_multiplier * clip_norm}[noise]
+        z = rng.normal(0, scale, size=1 if noise == "scalar" else len(w))
+        if noise == "scalar":
+            z = np.full(len(w), z[0] if noise_multiplier else 0.0)
+        denom = {"n": len(X), "n-1": len(X) - 1, "none": 1}[divide]
+        g = total / denom + z if after else (total + z) / denom
+        return g if returns == "g" else w + sign * lr * g
+    return step
 
 
-def test_clip_matches_the_library(capsys):
-    from aiaas_lib.privacy import clip_by_l2_norm
-
-    assert _run(capsys, ex.check_clip, clip_by_l2_norm(G, C))[0]
+def test_dp_sgd_step_right(capsys):
+    ok, out = _run(capsys, ex.check_dp_sgd_step, _step())
+    assert ok, out
 
 
 @pytest.mark.parametrize("answer, hint", [
-    (np.clip(G, -C, C), "changes the direction"),
-    (G / np.linalg.norm(G), "unit vector"),
-    (G, "must shrink"),
-    ([1.0, 2.0], "expected 3 numbers"),
-    ([0.0, 0.0, 1.0], "is not it"),
+    (_step(clip="mean"), "batch-mean"),
+    (_step(clip="none"), "no clipping"),
+    (_step(clip="elements"), "changes the direction"),
+    (_step(clip="scale_up"), "scaled up"),
+    (_step(sign=+1), "uphill"),
+    (_step(returns="g"), "return the new weights"),
+    (_step(divide="n-1"), "batch size"),
+    (_step(divide="none"), "batch size"),
+    (_step(noise="sigma"), "must be σ·C"),
+    (_step(noise="variance"), "not the variance"),
+    (_step(noise="none"), "no noise"),
+    (_step(noise="scalar"), "one per weight"),
+    (_step(after=True), "after dividing"),
+    (_step(noise="twice"), "twice"),
+    (lambda w, X, y, lr, c, s, rng: None, "returned None"),
+    (lambda w, X, y, lr, c, s, rng: np.zeros(2), "one new value per weight"),
+    (lambda w, X, y, lr, c, s, rng: 1 / 0, "could not check"),
+    ("abc", "give a function"),
 ])
-def test_clip_wrong(capsys, answer, hint):
-    ok, out = _run(capsys, ex.check_clip, answer)
-    assert not ok and hint in out
+def test_dp_sgd_step_wrong(capsys, answer, hint):
+    ok, out = _run(capsys, ex.check_dp_sgd_step, answer)
+    assert not ok and hint in out, out
 
 
-def test_clip_no_answer(capsys):
-    ok, out = _run(capsys, ex.check_clip, None)
+def test_dp_sgd_step_no_answer(capsys):
+    ok, out = _run(capsys, ex.check_dp_sgd_step, None)
     assert not ok and "no answer yet" in out
 
 

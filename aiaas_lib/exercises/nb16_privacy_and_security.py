@@ -9,8 +9,6 @@ from aiaas_lib.exercises.feedback import exercise
 
 #: Exercise 16.1: three clients' weights (one tensor of 2 numbers each) and their numbers of examples.
 FEDAVG = {"weights": ((1.0, 2.0), (3.0, 0.0), (5.0, 4.0)), "sizes": (10, 30, 60)}
-#: Exercise 16.2: one example's gradient and the clipping norm C.
-CLIP = {"gradient": (6.0, -8.0, 0.0), "clip_norm": 2.5}
 #: Exercise 16.3: pixels, the loss gradient at them, and the budget ε.
 FGSM = {"x": (0.5, 0.97, 0.02, 0.3), "gradient": (0.8, 0.01, -3.0, 0.0), "eps": 0.05}
 
@@ -49,31 +47,137 @@ def check_fedavg(answer) -> tuple[bool, str]:
     return False, f"{np.round(got, 4).tolist()} is not it; compute Σ_k (n_k / n) · w_k, element by element"
 
 
+def _sigmoid(z):
+    """The logistic function, computed without overflow."""
+    return np.exp(-np.logaddexp(0.0, -z))
+
+
+def _per_example(w, X, y):
+    """Each example's log-loss gradient (p_i - y_i) x_i for logistic regression: (n, d)."""
+    return (_sigmoid(X @ w) - y)[:, None] * X
+
+
+def _clip_rows(G, c):
+    """Each row scaled to L2 norm at most ``c``."""
+    return G * np.minimum(1.0, c / np.maximum(np.linalg.norm(G, axis=1), 1e-300))[:, None]
+
+
+def _batch(rng, n, d, clip="median"):
+    """A fresh logistic-regression batch, weights, and a clipping norm: ``"tiny"`` clips every example (and the
+    batch mean), ``"median"`` about half of them, ``"large"`` none."""
+    X = rng.normal(size=(n, d)) * rng.uniform(0.2, 3.0, size=(n, 1))  # rows of very different lengths
+    y = rng.integers(0, 2, size=n).astype("float64")
+    w = rng.normal(scale=1 / np.sqrt(d), size=d)  # |x·w| of order 1: the sigmoid does not saturate
+    G = _per_example(w, X, y)
+    norms = np.linalg.norm(G, axis=1)
+    c = {"tiny": 0.5 * min(norms.min(), np.linalg.norm(G.mean(axis=0))), "median": np.median(norms),
+         "large": 2 * norms.max()}[clip]
+    return w, X, y, float(c)
+
+
+def _near(a, b, tol=1e-8):
+    """Same shape and equal up to float rounding."""
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-7, atol=tol))
+
+
 @exercise
-def check_clip(answer) -> tuple[bool, str]:
-    """Exercise 16.2: ``CLIP["gradient"]`` clipped to L2 norm at most ``CLIP["clip_norm"]`` (DP-SGD).
+def check_dp_sgd_step(func) -> tuple[bool, str]:
+    """Exercise 16.2: ``func(w, X, y, lr, clip_norm, noise_multiplier, rng)`` returns the weights after one
+    DP-SGD step for logistic regression :math:`p_i = \\sigma(x_i \\cdot w)`: per-example gradients
+    :math:`g_i = (p_i - y_i)x_i`, each clipped to norm :math:`C`, summed, plus :math:`\\mathcal N(0, \\sigma^2C^2 I)`
+    drawn with ``rng.normal``, divided by ``len(X)``; then :math:`w - \\eta\\tilde g`.
+
+    Checked on fresh random batches: with ``noise_multiplier=0`` against the reference; with noise, the noise
+    the function added must have mean 0 and standard deviation :math:`\\sigma C`.
 
     Examples
     --------
-    >>> check_clip([1.5, -2.0, 0.0])
-    ✓ [1.5, -2.0, 0.0]: norm 10 scaled by C / 10 = 0.25, direction kept
+    >>> def dp_sgd_step(w, X, y, lr, clip_norm, noise_multiplier, rng):
+    ...     p = 1 / (1 + np.exp(-X @ w))
+    ...     G = (p - y)[:, None] * X
+    ...     G = G * np.minimum(1, clip_norm / np.linalg.norm(G, axis=1))[:, None]
+    ...     noise = rng.normal(0, noise_multiplier * clip_norm, size=len(w))
+    ...     return w - lr * (G.sum(axis=0) + noise) / len(X)
+    >>> check_dp_sgd_step(dp_sgd_step)
+    ✓ right on 3 fresh noiseless batches, and the noise has mean 0 and standard deviation σC (σ = 1.3, C = 0.5)
     True
     """
-    g, c = np.array(CLIP["gradient"]), CLIP["clip_norm"]
-    got = _vector(answer, g.size)
-    if isinstance(got, str):
-        return False, got
-    norm = np.linalg.norm(g)
-    right = g * min(1.0, c / norm)
-    if np.allclose(got, right, atol=1e-9):
-        return True, f"{np.round(got, 6).tolist()}: norm {norm:g} scaled by C / {norm:g} = {c / norm:g}, direction kept"
-    if np.allclose(got, np.clip(g, -c, c)):
-        return False, "that clips each element to [-C, C], which changes the direction; scale the whole vector by C / ‖g‖"
-    if np.allclose(got, g / norm):
-        return False, "that is the unit vector g / ‖g‖ (norm 1); the clipped gradient has norm C"
-    if np.allclose(got, g):
-        return False, f"‖g‖ = {norm:g} > C = {c}, so the gradient must shrink"
-    return False, f"{np.round(got, 4).tolist()} is not it; compute g · min(1, C / ‖g‖₂)"
+    if not callable(func):
+        return False, ("give a function dp_sgd_step(w, X, y, lr, clip_norm, noise_multiplier, rng), "
+                       f"got {type(func).__name__}")
+    rng = np.random.default_rng()
+    for n, d, clip in ((16, 5, "tiny"), (25, 8, "median"), (9, 3, "large")):
+        w, X, y, c = _batch(rng, n, d, clip)
+        lr = float(rng.uniform(0.05, 0.5))
+        got = func(w.copy(), X.copy(), y.copy(), lr, c, 0.0, np.random.default_rng(0))
+        if got is None:
+            return False, "your function returned None: return the new weights w - lr * g̃"
+        got = np.asarray(got, dtype="float64")
+        G = _per_example(w, X, y)
+        g_tilde = _clip_rows(G, c).sum(axis=0) / n
+        right = w - lr * g_tilde
+        if got.size != w.size:
+            return False, (f"return one new value per weight: {w.size} for these {d}-feature inputs, "
+                           f"got {got.size}")
+        got = got.reshape(w.shape)
+        if _near(got, right):
+            continue
+        if _near(got, g_tilde) or _near(got, -lr * g_tilde):
+            return False, "that is the gradient (or the step); return the new weights w - lr * g̃"
+        if _near(got, w + lr * g_tilde):
+            return False, ("the step goes uphill: the gradient of the log-loss is (p - y)·x, "
+                           "and SGD subtracts it: w - lr * g̃")
+        mean_g = G.mean(axis=0)
+        if _near(got, w - lr * mean_g * min(1.0, c / np.linalg.norm(mean_g))) and np.linalg.norm(mean_g) > c:
+            return False, ("you clipped the batch-mean gradient; DP-SGD clips each example's gradient g_i "
+                           "before summing (that bounds what any one example can do)")
+        if _near(got, w - lr * mean_g):
+            return False, "no clipping: scale each example's gradient g_i by min(1, C / ‖g_i‖) before summing"
+        if _near(got, w - lr * np.clip(G, -c, c).sum(axis=0) / n):
+            return False, ("that clips each element to [-C, C], which changes the direction; "
+                           "scale each whole row by min(1, C / ‖g_i‖)")
+        scaled_all = G * (c / np.linalg.norm(G, axis=1))[:, None]
+        if _near(got, w - lr * scaled_all.sum(axis=0) / n):
+            return False, "gradients shorter than C were scaled up to C; clipping only shrinks: min(1, C / ‖g_i‖)"
+        clipped_sum = _clip_rows(G, c).sum(axis=0)
+        if _near(got, w - lr * clipped_sum / max(n - 1, 1)) or _near(got, w - lr * clipped_sum):
+            return False, "divide the clipped sum (plus noise) by the batch size len(X)"
+        return False, ("not the reference step (no noise here); compute p, g_i = (p_i - y_i) x_i, "
+                       "clip each, sum, divide by len(X), then w - lr * g̃")
+    # the noise: many weights so that its standard deviation is measured to about 1%
+    sigma, c, lr, n, d = 1.3, 0.5, 0.2, 20, 20_000
+    w, X, y, _ = _batch(rng, n, d)
+    got = func(w.copy(), X.copy(), y.copy(), lr, c, sigma, np.random.default_rng(int(rng.integers(1 << 30))))
+    got = np.asarray(got, dtype="float64").reshape(w.shape)
+    clean = w - lr * _clip_rows(_per_example(w, X, y), c).sum(axis=0) / n
+    noise = (clean - got) * n / lr  # what was added to the clipped sum
+    sd, mean = float(noise.std()), float(noise.mean())
+
+    def about(target):
+        return abs(sd / target - 1) < 0.05
+
+    if sd < 1e-9:
+        if abs(mean) > 1e-9:
+            return False, ("one noise value was added to every weight; draw one per weight: "
+                           "rng.normal(0, σC, size=len(w))")
+        return False, "no noise was added: draw rng.normal(0, σ·C, size=len(w)) and add it to the clipped sum"
+    if about(sigma * c):
+        if abs(mean) > 0.05 * sigma * c:
+            return False, f"the noise has mean {mean:.3g}; it must be centred: rng.normal(0, σC, ...)"
+        return True, (f"right on 3 fresh noiseless batches, and the noise has mean 0 and standard deviation σC "
+                      f"(σ = {sigma}, C = {c})")
+    if about(sigma):
+        return False, ("the noise has standard deviation σ; it must be σ·C (noise_multiplier * clip_norm): "
+                       "C is the sensitivity")
+    if about(sigma ** 2 * c ** 2) or about(sigma ** 2 * c):
+        return False, "rng.normal's scale is the standard deviation σ·C, not the variance σ²C²"
+    if about(sigma * c * n):
+        return False, ("the noise was added after dividing by the batch size: add it to the clipped sum, "
+                       "then divide by len(X)")
+    if about(sigma * c / n):
+        return False, "the noise was divided by the batch size twice: (sum of clipped gradients + noise) / len(X)"
+    return False, (f"the noise you added has standard deviation {sd / (sigma * c):.2f}·σC; it must be σ·C, "
+                   "added to the sum before dividing by len(X)")
 
 
 @exercise
