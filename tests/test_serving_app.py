@@ -107,7 +107,8 @@ def test_model_that_fails_to_load_is_reported(tiny_registry, tmp_path):
     assert ready.status_code == 503 and "IntegrityError" in ready.json()["error"]
     assert status["model_version_status"][0]["state"] == "END"
     assert "IntegrityError" in status["model_version_status"][0]["status"]["error_message"]
-    assert_error(predict, 503, "failed to load")
+    assert_error(predict, 500, "failed to load and will not be retried")  # not a "retry later" 503
+    assert "retry-after" not in predict.headers and "tell the model's owner" in predict.json()["error"]
 
 
 def test_unknown_model_in_settings_stops_start_up(tiny_registry):
@@ -117,9 +118,13 @@ def test_unknown_model_in_settings_stops_start_up(tiny_registry):
 
 
 # -------------------------------------------------------------------------------- TF Serving status
-def test_model_status_has_tf_serving_shape(client):
-    assert client.get("/v1/models/fashion").json() == {"model_version_status": [
-        {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}]}
+def test_model_status_has_tf_serving_shape_and_openai_model_object(client):
+    body = client.get("/v1/models/fashion").json()
+    assert body.pop("model_version_status") == [
+        {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}]
+    created = body.pop("created")
+    assert body == {"id": "fashion", "object": "model", "owned_by": "aiaas", "kind": "tensor", "version": 1}
+    assert created > 1_700_000_000
 
 
 def test_version_and_label_status(client):
@@ -322,7 +327,7 @@ def test_registered_but_not_served_version_is_404(keyed):
 
 def test_unknown_route_and_wrong_method_use_the_error_shape(client):
     assert_error(client.get("/v3/anything"), 404, "no route GET /v3/anything")
-    assert_error(client.get("/v1/models/churn:predict"), 404, "not served")  # GET status of a model 'churn:predict'
+    assert_error(client.get("/v1/models/churn:predict"), 405, "method GET is not allowed")  # a POST-only verb path
     assert_error(client.put("/v2/models/churn/infer"), 405, "method PUT is not allowed")
 
 
@@ -593,8 +598,8 @@ def test_unexpected_errors_are_500_without_internals():
         raise RuntimeError("secret internals")
 
     r = TestClient(app, raise_server_exceptions=False).get("/boom")
-    assert_error(r, 500, "internal error (RuntimeError)")
-    assert "secret" not in r.text
+    assert_error(r, 500, "internal error while serving GET /boom (RuntimeError)")
+    assert "error id" in r.text and "secret" not in r.text
 
 
 def test_status_of_a_version_not_served_is_404(keyed):

@@ -233,7 +233,7 @@ def test_reload_that_fails_to_load_keeps_the_old_routing(registry_copy, serve):
     (Path(root) / "churn" / "2" / "model.keras").write_bytes(b"tampered")
     ModelRegistry(root).promote("churn", 2, "stable")
     reply = client.post("/v1/models/churn:reload")
-    assert reply.status_code == 503 and "still serving version 1" in reply.json()["error"]
+    assert reply.status_code == 500 and "still serving version 1" in reply.json()["error"]
     assert predict(client).headers["x-model-version"] == "1"
 
 

@@ -13,15 +13,13 @@ import tempfile
 import numpy as np
 import pytest
 
-from _serving import ready_client
+from _serving import TEXT, WORDS, add_text_models, ready_client
 from aiaas_lib.generation import chat_prompt
 from aiaas_lib.serving import Settings, create_app
 from aiaas_lib.serving.openai_api import MAX_N, _chat_stops, decode_base64_embedding
 
 KEY = "openai-test-key-0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}
-TEXT = "the cat sat on the mat. user: assistant: system: a dog ate the log!\n"
-WORDS = ["a", "good", "great", "coffee", "tea", "the", "tax", "form", "is", "due", "cat", "dog"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -31,26 +29,14 @@ def text_registry() -> str:
 
     import_tensorflow()
     import keras
-    import keras_hub
 
-    from aiaas_lib.generation import CharTokenizer
-    from aiaas_lib.generation.model import tiny_gpt
     from aiaas_lib.registry import ModelRegistry
 
     root = tempfile.mkdtemp(prefix="aiaas-openai-test-")
     atexit.register(shutil.rmtree, root, True)
-    reg = ModelRegistry(root)
-    keras.utils.set_random_seed(0)
-    tok = CharTokenizer().fit(TEXT)
-    gpt = tiny_gpt(tok.vocab_size, context=48, dim=16, num_heads=2, num_layers=1)
-    reg.register("tiny-gpt", gpt, {"kind": "generation", "tokenizer": tok.to_config(), "context": 48})
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
-    bert = keras_hub.models.BertBackbone(vocabulary_size=len(vocab), num_layers=1, num_heads=2, hidden_dim=16,
-                                         intermediate_dim=32, max_sequence_length=16)
-    reg.register("tiny-embed", bert, {"kind": "embedding", "sequence_length": 16,
-                                      "tokenizer": {"kind": "bert", "vocabulary": vocab, "lowercase": True}})
+    add_text_models(root, TEXT, WORDS)
     demo = keras.Sequential([keras.Input((2,), name="x"), keras.layers.Dense(1)])
-    reg.register("demo", demo, {"kind": "tensor", "input_shape": [2]})
+    ModelRegistry(root).register("demo", demo, {"kind": "tensor", "input_shape": [2]})
     return root
 
 

@@ -10,7 +10,8 @@ import pytest
 from aiaas_lib import cli
 from aiaas_lib.serving.batching import MicroBatcher, Overloaded, concat_inputs
 from aiaas_lib.serving.errors import InputError, ServiceError
-from aiaas_lib.serving.runtime import _flatten, numeric_array
+from aiaas_lib.serving.kserve import _flatten
+from aiaas_lib.serving.runtime import numeric_array
 from aiaas_lib.serving.security import (
     KeyChecker, RateLimiter, TokenBucket, bearer_token, check_content_type, load_api_keys, parse_json,
 )

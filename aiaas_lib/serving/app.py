@@ -2,7 +2,8 @@
 and 17 start as a process.
 
 The app factory: :func:`create_app` wires settings, the model registry, the protocol routers, the
-error shape, metrics and the load-at-start-up lifecycle into one FastAPI app.
+error shape, metrics, the OpenAPI document (:mod:`.openapi`), the offline ``/docs`` and ``/redoc``
+(:mod:`.docs`) and the load-at-start-up lifecycle into one FastAPI app.
 
 Run it with ``aiaas serve`` (which also handles SIGTERM gracefully), or with any ASGI server:
 ``uvicorn --factory aiaas_lib.serving.app:create_app`` (settings from ``AIAAS_*`` variables).
@@ -20,8 +21,10 @@ from fastapi.responses import Response
 
 from aiaas_lib import __version__
 from aiaas_lib.serving import kserve, openai_api, tfserving
+from aiaas_lib.serving.docs import install_docs
 from aiaas_lib.serving.errors import install_error_handlers
 from aiaas_lib.serving.metrics import MetricsMiddleware
+from aiaas_lib.serving.openapi import install_openapi
 from aiaas_lib.serving.security import require_client
 from aiaas_lib.serving.service import Service
 from aiaas_lib.serving.settings import Settings
@@ -88,14 +91,20 @@ def create_app(settings: Settings | None = None, registry=None) -> FastAPI:
             if service.settings.gc_freeze:
                 gc.unfreeze()
 
-    app = FastAPI(title="aiaas model service", version=__version__, lifespan=lifespan,
-                  description="TF Serving REST and KServe V2 predictions, SHAP explanations, metrics.")
+    app = FastAPI(title="aiaas model service", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="TF Serving REST and KServe V2 (Open Inference Protocol) predictions, SHAP "
+                              "explanations, an OpenAI-compatible text API, health and Prometheus metrics. "
+                              "Every model-specific route is listed once per served model, with its own "
+                              "request schema and a runnable example.")
     app.state.service = service
     install_error_handlers(app)
     app.include_router(kserve.health)
     app.include_router(tfserving.router)
     app.include_router(kserve.router)
     app.include_router(openai_api.router)
+
+    install_docs(app)
+    install_openapi(app)
 
     @app.get("/metrics", dependencies=[Depends(_metrics_guard)], tags=["monitoring"])
     async def metrics():

@@ -116,6 +116,29 @@ def error_response(status: int, message: str, headers: Mapping[str, str] | None 
     return JSONResponse(body, status_code=status, headers=dict(headers or {}))
 
 
+def internal_error_message(request, exc: Exception) -> str:
+    """The 500 message of an unexpected exception: which model (the path's ``{name}``), an error id to quote,
+    and whom to tell; the traceback goes to the service log under that id (never to the client).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> req = SimpleNamespace(method="POST", url=SimpleNamespace(path="/v1/models/churn:predict"),
+    ...                       path_params={"name": "churn"})
+    >>> internal_error_message(req, ValueError("boom")).split(" (error id")[0]
+    "internal error while serving model 'churn' (ValueError); this is not a problem with your request"
+    """
+    import uuid
+
+    error_id = uuid.uuid4().hex[:12]
+    name = (getattr(request, "path_params", None) or {}).get("name")
+    log.error("unexpected error %s on %s %s", error_id, request.method, request.url.path, exc_info=exc)
+    what = f"model {name!r}" if name else f"{request.method} {request.url.path}"
+    return (f"internal error while serving {what} ({type(exc).__name__}); this is not a problem with your "
+            f"request (error id {error_id}): tell the service's operator or the model's owner this id, and the "
+            "service log has the details")
+
+
 def _describe_validation(errors) -> str:
     """FastAPI's validation errors as one line naming each field."""
     parts = []
@@ -147,9 +170,7 @@ def install_error_handlers(app) -> None:
         return error_response(exc.status_code, message, getattr(exc, "headers", None), request)
 
     async def on_unexpected(request, exc: Exception):
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(500, f"internal error ({type(exc).__name__}); the service log has the details",
-                              request=request)
+        return error_response(500, internal_error_message(request, exc), request=request)
 
     app.add_exception_handler(ServiceError, on_service_error)
     app.add_exception_handler(RequestValidationError, on_validation)

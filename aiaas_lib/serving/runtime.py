@@ -1,8 +1,10 @@
 """Serves the CLI/service only (``aiaas serve``, ``aiaas train-defaults``), which notebooks 12, 13, 14, 16
 and 17 start as a process.
 
-One loaded model version: its metadata, a fast compiled call, and the decoding of request bodies
-into the model's input for each kind of model.
+One loaded tabular or tensor model version: its metadata, a fast compiled call, and the checks that turn
+rows or arrays into the model's input (:meth:`ModelRuntime.decode_rows`, :meth:`~ModelRuntime.decode_instances`,
+:meth:`~ModelRuntime.decode_columns`; KServe V2's tensors are read in :mod:`.kserve`). Text models:
+:mod:`.text_runtime`; loading any kind: :mod:`.loading`.
 
 Two kinds (the ``"kind"`` of the registry metadata):
 
@@ -22,7 +24,6 @@ schema check).
 """
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,15 +33,15 @@ import numpy as np
 
 from aiaas_lib.serving.errors import InputError, ServiceError
 
+#: The kinds of tensor model this module serves (text models: :mod:`.text_runtime`; loading any: :mod:`.loading`).
 KINDS = ("tabular", "tensor")
-#: Kinds served by :mod:`.openai_api` (``generation``: a tiny GPT; ``embedding``: a sentence encoder).
-TEXT_KINDS = ("generation", "embedding")
-#: KServe V2 datatypes accepted for numbers (converted to float32).
-NUMERIC_DATATYPES = ("FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64")
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: Numbers in model inputs must lie within ±MAX_ABS_INPUT: no real feature or pixel is that large, and larger
+#: ones overflow a float32 model's sums (an answer of NaN), so they are refused with 400 naming the field.
+MAX_ABS_INPUT = 1e9
 
 
-def _shape_text(shape) -> str:
+def shape_text(shape) -> str:
     return "[" + ", ".join(str(d) for d in shape) + "]"
 
 
@@ -77,6 +78,8 @@ def numeric_array(value, what: str) -> np.ndarray:
             f"{what} must be finite numbers within float32's range (|x| <= {FLOAT32_MAX:.3g}); "
             "NaN and inf are refused"
         )
+    if arr.size and float(np.abs(raw.astype(np.float64)).max()) > MAX_ABS_INPUT:  # the sent numbers, before float32 rounding
+        raise InputError(f"{what} holds numbers beyond ±{MAX_ABS_INPUT:.0e}, the service's limit for model inputs")
     return arr
 
 
@@ -135,14 +138,11 @@ class ModelRuntime:
     # -------------------------------------------------------------------------------------- loading
     @classmethod
     def from_registry(cls, registry, name: str, version: int | str = "latest") -> ModelRuntime:
-        """Verify and load ``name``/``version`` from a :class:`~aiaas_lib.registry.ModelRegistry`, compile its
-        call and warm it up; ``load_seconds`` records how long all that took."""
+        """Verify and load ``name``/``version`` (a tabular or tensor model) from a
+        :class:`~aiaas_lib.registry.ModelRegistry`, compile its call and warm it up; ``load_seconds`` records
+        how long all that took. Any kind of model: :func:`aiaas_lib.serving.loading.load_runtime`."""
         start = time.perf_counter()
         number = registry.resolve(name, version)
-        if registry.metadata(name, number).get("kind") in TEXT_KINDS:  # served by the OpenAI-compatible routes
-            from aiaas_lib.serving.openai_api import load_text_runtime
-
-            return load_text_runtime(registry, name, number)
         model = registry.load(name, number)
         runtime = cls(name, number, model, registry.metadata(name, number))
         runtime.warm_up()
@@ -240,6 +240,11 @@ class ModelRuntime:
             columns = check_rows(rows, self.schema)
         except SchemaError as err:
             raise InputError(f"invalid instances: {err}") from None
+        for c in self.numeric:
+            big = [i for i, v in enumerate(columns[c]) if abs(v) > MAX_ABS_INPUT]
+            if big:
+                raise InputError(f"invalid instances: row {big[0]}: field {c!r} is beyond ±{MAX_ABS_INPUT:.0e}, "
+                                 "the service's limit for model inputs")
         return self._column_inputs(columns), columns
 
     def _column_inputs(self, columns: Mapping[str, Any]) -> dict[str, np.ndarray]:
@@ -301,7 +306,7 @@ class ModelRuntime:
     def _check_tensor_shape(self, arr: np.ndarray, what: str) -> np.ndarray:
         if list(arr.shape[1:]) != self.input_shape:
             raise InputError(
-                f"{what} have shape {_shape_text(arr.shape)}; model {self.name!r} takes [n, "
+                f"{what} have shape {shape_text(arr.shape)}; model {self.name!r} takes [n, "
                 f"{', '.join(map(str, self.input_shape))}]"
             )
         return arr
@@ -318,103 +323,12 @@ class ModelRuntime:
         """The V2 metadata of the output."""
         return [{"name": self.output_name, "datatype": "FP32", "shape": [-1, *self.output_shape]}]
 
-    def decode_v2(self, tensors, max_instances: int | None = None):
-        """KServe V2 ``"inputs"`` (list of {name, shape, datatype, data}) → (model inputs, n)."""
-        if not isinstance(tensors, list) or not tensors or any(not isinstance(t, Mapping) for t in tensors):
-            raise InputError("'inputs' must be a non-empty list of tensors {name, shape, datatype, data}")
-        by_name = {}
-        for i, t in enumerate(tensors):
-            name = t.get("name")
-            if not isinstance(name, str):
-                raise InputError(f"inputs[{i}].name must be a string, got {name!r}")
-            if name in by_name:
-                raise InputError(f"input {name!r} is given twice")
-            by_name[name] = t
-        expected = [s["name"] for s in self.v2_inputs()]
-        if set(by_name) != set(expected):
-            missing, extra = sorted(set(expected) - set(by_name)), sorted(set(by_name) - set(expected))
-            raise InputError(f"model {self.name!r} takes inputs {expected}; missing {missing}, unknown {extra}")
-        if self.kind == "tensor":
-            t = by_name[self.input_name]
-            data, shape = self._v2_tensor(t, numeric=True)
-            if len(shape) != 1 + len(self.input_shape) or list(shape[1:]) != self.input_shape:
-                raise InputError(
-                    f"input {self.input_name!r} has shape {_shape_text(shape)}; model {self.name!r} takes "
-                    f"[n, {', '.join(map(str, self.input_shape))}]"
-                )
-            self._check_count(shape[0], max_instances, f"input {self.input_name!r}")
-            return data.reshape(shape), shape[0]
-        columns, n = {}, None
-        for c in self.columns:
-            data, shape = self._v2_tensor(by_name[c], numeric=c in self.numeric)
-            if len(shape) not in (1, 2) or (len(shape) == 2 and shape[1] != 1):
-                raise InputError(f"input {c!r} has shape {_shape_text(shape)}; expected [n] or [n, 1]")
-            if n is not None and shape[0] != n:
-                raise InputError(f"input {c!r} has {shape[0]} rows but others have {n}; all inputs need the same n")
-            n = shape[0]
-            columns[c] = data.tolist()
-        self._check_count(n, max_instances, "inputs")
-        rows = [{c: columns[c][i] for c in self.columns} for i in range(n)]
-        decoded, _ = self.decode_rows(rows, max_instances)
-        return decoded, n
-
-    def _v2_tensor(self, t: Mapping, numeric: bool):
-        """(flat data array, shape) of one V2 input tensor, checked."""
-        name = t["name"]
-        params = t.get("parameters")
-        if isinstance(params, Mapping) and {"binary_data_size", "shared_memory_region"} & set(params):
-            raise InputError(
-                f"input {name!r} uses binary data or shared memory, which this service does not support; send "
-                "JSON data (tritonclient: set_data_from_numpy(array, binary_data=False))"
-            )
-        datatype, shape, data = t.get("datatype"), t.get("shape"), t.get("data")
-        allowed = NUMERIC_DATATYPES if numeric else ("BYTES",)
-        if datatype not in allowed:
-            expected = "FP32 (or another numeric type)" if numeric else "BYTES"
-            raise InputError(f"input {name!r} has datatype {datatype!r}; expected {expected}")
-        if (not isinstance(shape, list) or not shape or
-                any(isinstance(d, bool) or not isinstance(d, int) or d < 0 for d in shape)):
-            raise InputError(f"input {name!r} shape must be a list of non-negative integers, got {shape!r}")
-        if math.prod(shape) > 1 << 28:
-            raise InputError(f"input {name!r} shape {_shape_text(shape)} is too large")
-        if not isinstance(data, list):
-            raise InputError(
-                f"input {name!r} data must be a list (row-major, may be nested), got {type(data).__name__}"
-            )
-        if numeric:
-            flat = numeric_array(data, f"input {name!r} data").ravel()
-        else:
-            flat = np.asarray(_flatten(data, name), dtype=object)
-        if flat.size != math.prod(shape):
-            raise InputError(
-                f"input {name!r} has {flat.size} values but shape {_shape_text(shape)} needs {math.prod(shape)}"
-            )
-        return flat, shape
-
 
 def _frame(columns: Mapping[str, list]):
     """Validated columns as a DataFrame (for explanations, which work on tables)."""
     import pandas as pd
 
     return pd.DataFrame(columns, columns=list(columns))
-
-
-def _flatten(data: list, name: str) -> list:
-    """Flatten nested lists of BYTES values (strings; numbers are passed on for the schema check)."""
-    out, stack = [], [iter(data)]
-    while stack:
-        for item in stack[-1]:
-            if isinstance(item, list):
-                if len(stack) > 32:
-                    raise InputError(f"input {name!r} data is nested too deeply")
-                stack.append(iter(item))
-                break
-            if isinstance(item, (dict, bool)) or item is None:
-                raise InputError(f"input {name!r} data must hold strings, got {type(item).__name__}")
-            out.append(item)
-        else:
-            stack.pop()
-    return out
 
 
 _ACTIVATIONS = {

@@ -43,6 +43,7 @@ from fastapi import Request
 from aiaas_lib.serving.batching import MicroBatcher, Overloaded
 from aiaas_lib.serving.errors import ServiceError
 from aiaas_lib.serving.metrics import ServiceMetrics
+from aiaas_lib.serving.loading import load_runtime, served_at
 from aiaas_lib.serving.runtime import KINDS, ModelRuntime
 from aiaas_lib.serving.security import KeyChecker, RateLimiter, load_api_keys
 from aiaas_lib.serving.settings import Settings
@@ -177,7 +178,7 @@ class Service:
         for entry in self.entries.values():
             try:
                 for version in entry.planned:
-                    runtime = ModelRuntime.from_registry(self.registry, entry.name, version)
+                    runtime = load_runtime(self.registry, entry.name, version)
                     entry.runtimes[version] = runtime
                     self.metrics.load_seconds.labels(model=entry.name, version=str(version)).set(runtime.load_seconds)
                     log.info("loaded %s version %d in %.2f s", entry.name, version, runtime.load_seconds)
@@ -246,7 +247,8 @@ class Service:
 
     def runtime(self, name: str, version: str | None = None, label: str | None = None,
                 kinds: tuple[str, ...] = KINDS) -> ModelRuntime:
-        """The loaded runtime for a request: 404 unknown model/version/label, 503 while loading or failed,
+        """The loaded runtime for a request: 404 unknown model/version/label, 503 while loading, 500 when it
+        failed to load (permanently, with the reason for its owner),
         400 when the model's kind is not one of ``kinds`` (language models answer on the OpenAI routes)."""
         entry = self.entry(name)
         number = self.version_of(entry, version, label)
@@ -257,14 +259,13 @@ class Service:
             )
         if entry.state == "LOADING":
             raise ServiceError(503, f"model {name!r} is still loading; retry shortly", {"Retry-After": "1"})
-        if entry.state == "FAILED":
-            raise ServiceError(503, f"model {name!r} failed to load: {entry.error}")
+        if entry.state == "FAILED":  # permanent until the registry entry is fixed: not a "retry later" 503
+            raise ServiceError(500, f"model {name!r} failed to load and will not be retried: {entry.error}; "
+                                    "tell the model's owner (fix its registry entry, then restart the service)")
         runtime = entry.runtimes[number]
         if runtime.kind not in kinds:
-            where = ("/v1/completions and /v1/chat/completions" if runtime.kind == "generation" else
-                     "/v1/embeddings" if runtime.kind == "embedding" else "/v1/models/{name}:predict")
             raise ServiceError(400, f"model {name!r} is a {runtime.kind} model; this route serves {list(kinds)} "
-                                    f"models: use {where}")
+                                    f"models: use {served_at(runtime.kind, name)}")
         return runtime
 
     def route(self, name: str) -> tuple[ModelRuntime, str, ModelRuntime | None]:
@@ -286,8 +287,8 @@ class Service:
         (None: keep) set the split. Returns :meth:`ModelEntry.traffic` plus ``loaded`` (new versions).
 
         Raises ServiceError 400 (weight outside [0, 1], shadow not a bool), 409 (a weight > 0 or shadow asked
-        for but the model has no ``canary`` label), 503 (model not loaded, or loading a version failed: the
-        old routing stays)."""
+        for but the model has no ``canary`` label), 503 (model not loaded yet), 500 (loading a version failed:
+        the old routing stays)."""
         from anyio import to_thread
 
         from aiaas_lib.registry import RegistryError
@@ -321,15 +322,16 @@ class Service:
             new = [v for v in planned if v not in entry.runtimes]
 
             def load() -> dict[int, ModelRuntime]:
-                return {v: ModelRuntime.from_registry(self.registry, name, v) for v in new}
+                return {v: load_runtime(self.registry, name, v) for v in new}
 
             try:
                 loaded = await to_thread.run_sync(load)
             except Exception as err:  # noqa: BLE001 — the old routing keeps serving
                 self.metrics.reloads.labels(model=name, outcome="failed").inc()
                 log.error("reload of %s failed: %s", name, err)
-                raise ServiceError(503, f"reload of model {name!r} failed, still serving version {entry.default}: "
-                                        f"{type(err).__name__}: {err}") from None
+                raise ServiceError(500, f"reload of model {name!r} failed, still serving version {entry.default}: "
+                                        f"{type(err).__name__}: {err}; tell the model's owner (fix the registry "
+                                        "entry, then reload again)") from None
             for version, runtime in loaded.items():
                 self.metrics.load_seconds.labels(model=name, version=str(version)).set(runtime.load_seconds)
                 await self._start_batcher(entry, version, runtime)

@@ -6,8 +6,9 @@ TensorFlow Serving's REST API (and an explain route in its style).
 ==========================================================  ====================================================
 route                                                       what
 ==========================================================  ====================================================
-``GET  /v1/models/{name}[/versions/{v}|/labels/{l}]``        status: ``{"model_version_status": [...]}``
-``GET  /v1/models/{name}[...]/metadata``                     signature (inputs, outputs) and the registry metadata
+``GET  /v1/models/{name}[/versions/{v}|/labels/{l}]``        status: ``{"model_version_status": [...]}`` (without a
+                                                            version: also OpenAI's model object, see below)
+``GET  /v1/models/{name}[...]/metadata``                     signature, registry metadata, a runnable ``example_request``
 ``POST /v1/models/{name}[...]:predict``                      ``{"instances": [...]}`` → ``{"predictions": [...]}``,
                                                             ``{"inputs": ...}`` → ``{"outputs": ...}``
 ``POST /v1/models/{name}[...]:explain``                      ``{"instances": [rows]}`` → ``{"explanations": [...]}``
@@ -16,6 +17,11 @@ route                                                       what
 ``GET  /v1/models/{name}/traffic``                           stable/canary versions, weight, shadow summary
 ==========================================================  ====================================================
 
+``GET /v1/models/{name}`` is also OpenAI's "retrieve model": its body holds both protocols' keys (they have
+none in common), so TF Serving clients and the official ``openai`` client (``models.retrieve``) both read it.
+Path parts exclude ``:`` (a ``segment``), so ``/v1/models/m:predict`` never matches a GET route: other
+methods there get 405 with ``Allow: POST``.
+
 Every ``:predict`` reply names the version that answered in the ``x-model-version`` header (TF Serving's
 body has no field for it); the default route may be answered by a canary (see :mod:`.service`).
 
@@ -23,7 +29,8 @@ Row format (``instances``): a list with one entry per instance — an object of 
 models (values may be scalars or one-element lists), a nested list of numbers for tensor models.
 Columnar format (``inputs``): an object of column → list of values (tabular), or one nested list with a
 batch axis (tensor). Errors: ``{"error": "..."}`` with 400 (bad input), 404 (unknown model, version or
-label), 413 (too large), 503 (loading, overloaded).
+label), 413 (too large), 503 (loading, overloaded: retry), 500 (the model failed to load, or a fault on the
+server's side: the message says which model and what to tell its owner).
 """
 from __future__ import annotations
 
@@ -33,11 +40,31 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.background import BackgroundTask
+from starlette.convertors import Convertor, register_url_convertor
 
 from aiaas_lib.serving.errors import InputError, ServiceError
+from aiaas_lib.serving.openai_api import model_object
+from aiaas_lib.serving.openapi import example_instance
 from aiaas_lib.serving.security import read_json, require_client
 from aiaas_lib.serving.service import Service, get_service
 
+
+
+class _Segment(Convertor):
+    """A path segment without ':' — TF Serving's verbs (``:predict``) follow a ':', so
+    ``GET /v1/models/{name}`` must not match ``/v1/models/m:predict`` (whose other methods get 405 with
+    ``Allow: POST``)."""
+
+    regex = "[^/:]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("segment", _Segment())
 router = APIRouter(dependencies=[Depends(require_client)], tags=["TensorFlow Serving REST"])
 ServiceDep = Annotated[Service, Depends(get_service)]
 
@@ -77,7 +104,8 @@ def _metadata(svc: Service, name: str, version: str | None = None, label: str | 
     shown = {k: v for k, v in rt.metadata.items() if k not in ("background", "files")}
     return {
         "model_spec": {"name": name, "signature_name": "", "version": str(rt.version)},
-        "metadata": {"signature_def": {"signature_def": _signature(rt)}, "aiaas": shown},
+        "metadata": {"signature_def": {"signature_def": _signature(rt)}, "aiaas": shown,
+                     "example_request": {"instances": [example_instance(rt.metadata)]}},
     }
 
 
@@ -165,61 +193,63 @@ async def _explain(request: Request, svc: Service, name: str, version=None, labe
     ]})
 
 
-@router.get("/v1/models/{name}")
+@router.get("/v1/models/{name:segment}")
 async def model_status(name: str, svc: ServiceDep):
-    """TF Serving model status: the state of each served version."""
-    return _status(svc, name)
+    """The model on two protocols' shared path: TF Serving's model status (``model_version_status``, the state
+    of each served version) and OpenAI's model object (``id``, ``object``, ``created``, ``owned_by``) in one
+    body; the two have no key in common, and each client reads its own."""
+    return {**_status(svc, name), **model_object(svc, name)}
 
 
-@router.get("/v1/models/{name}/versions/{version}")
+@router.get("/v1/models/{name:segment}/versions/{version:segment}")
 async def version_status(name: str, version: str, svc: ServiceDep):
     """TF Serving model status of one version."""
     return _status(svc, name, version=version)
 
 
-@router.get("/v1/models/{name}/labels/{label}")
+@router.get("/v1/models/{name:segment}/labels/{label:segment}")
 async def label_status(name: str, label: str, svc: ServiceDep):
     """TF Serving model status of the version a label points to."""
     return _status(svc, name, label=label)
 
 
-@router.get("/v1/models/{name}/metadata")
+@router.get("/v1/models/{name:segment}/metadata")
 async def model_metadata(name: str, svc: ServiceDep):
     """TF Serving model metadata: signature, plus the registry metadata under ``aiaas``."""
     return _metadata(svc, name)
 
 
-@router.get("/v1/models/{name}/versions/{version}/metadata")
+@router.get("/v1/models/{name:segment}/versions/{version:segment}/metadata")
 async def version_metadata(name: str, version: str, svc: ServiceDep):
     """Metadata of one version."""
     return _metadata(svc, name, version=version)
 
 
-@router.get("/v1/models/{name}/labels/{label}/metadata")
+@router.get("/v1/models/{name:segment}/labels/{label:segment}/metadata")
 async def label_metadata(name: str, label: str, svc: ServiceDep):
     """Metadata of the version a label points to."""
     return _metadata(svc, name, label=label)
 
 
-@router.post("/v1/models/{name}:predict")
+@router.post("/v1/models/{name:segment}:predict")
 async def predict(name: str, request: Request, svc: ServiceDep):
     """Predict with the served version."""
     return await _predict(request, svc, name)
 
 
-@router.post("/v1/models/{name}/versions/{version}:predict")
+@router.post("/v1/models/{name:segment}/versions/{version:segment}:predict")
 async def predict_version(name: str, version: str, request: Request, svc: ServiceDep):
     """Predict with one version."""
     return await _predict(request, svc, name, version=version)
 
 
-@router.post("/v1/models/{name}/labels/{label}:predict")
+@router.post("/v1/models/{name:segment}/labels/{label:segment}:predict")
 async def predict_label(name: str, label: str, request: Request, svc: ServiceDep):
     """Predict with the version a label points to."""
     return await _predict(request, svc, name, label=label)
 
 
-@router.post("/v1/models/{name}:reload")
+@router.post("/v1/models/{name:segment}:reload")
 async def reload(name: str, request: Request, svc: ServiceDep):
     """Re-read the registry's labels of ``name`` (after a promote or rollback), load newly needed versions
     and switch; an optional body ``{"canary_weight": w, "shadow": bool}`` sets the canary split."""
@@ -239,25 +269,25 @@ async def reload(name: str, request: Request, svc: ServiceDep):
     return await svc.reload(name, body.get("canary_weight"), body.get("shadow"))
 
 
-@router.get("/v1/models/{name}/traffic")
+@router.get("/v1/models/{name:segment}/traffic")
 async def traffic(name: str, svc: ServiceDep):
     """How the default route is split: stable and canary versions, weight, shadow mode and its summary."""
     return svc.entry(name).traffic()
 
 
-@router.post("/v1/models/{name}:explain")
+@router.post("/v1/models/{name:segment}:explain")
 async def explain(name: str, request: Request, svc: ServiceDep):
     """SHAP values per raw column for each row, with the base value and the prediction."""
     return await _explain(request, svc, name)
 
 
-@router.post("/v1/models/{name}/versions/{version}:explain")
+@router.post("/v1/models/{name:segment}/versions/{version:segment}:explain")
 async def explain_version(name: str, version: str, request: Request, svc: ServiceDep):
     """Explain with one version."""
     return await _explain(request, svc, name, version=version)
 
 
-@router.post("/v1/models/{name}/labels/{label}:explain")
+@router.post("/v1/models/{name:segment}/labels/{label:segment}:explain")
 async def explain_label(name: str, label: str, request: Request, svc: ServiceDep):
     """Explain with the version a label points to."""
     return await _explain(request, svc, name, label=label)
