@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aiaas_lib.signature import tabular_metadata  # noqa: F401  (its home; notebooks 14, 16 import it from here)
+from aiaas_lib.signature import array_hash, tabular_metadata  # noqa: F401  (its home; notebooks 14, 16 import it from here)
 
 DEFAULT_MODELS = ("churn", "fashion", "tiny-gpt", "minilm")
 #: The defaults served by the OpenAI-compatible routes rather than TF Serving / KServe V2.
@@ -111,7 +111,7 @@ def train_fashion(mode: str | None = None, seed: int = 0) -> tuple[object, dict]
         "class_names": list(images.class_names),
         "output": "logits",
         "metrics": {"accuracy": round(accuracy, 4)},
-        "data_sha256": _array_hash(images.x_train[:n_train], images.y_train[:n_train]),
+        "data_sha256": array_hash(images.x_train[:n_train], images.y_train[:n_train]),
         "data_source": images.source,
         "mode": "fast" if fast else "full",
     }
@@ -232,11 +232,3 @@ def _fast(mode: str | None) -> bool:
     return mode == "fast"
 
 
-def _array_hash(*arrays: np.ndarray) -> str:
-    """sha256 over arrays' bytes (which data trained a model)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for a in arrays:
-        digest.update(np.ascontiguousarray(a).tobytes())
-    return digest.hexdigest()

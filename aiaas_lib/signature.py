@@ -230,9 +230,7 @@ def serving_metadata(model, data=None, n_background: int = 50, seed: int = 0, gi
         shape = sig["inputs"][0]["shape"]
         meta.update(input_shape=given["input_shape"] if None in shape else shape, dtype=sig["inputs"][0]["dtype"])
         if data is not None:
-            from aiaas_lib.defaults import _array_hash
-
-            meta["data_sha256"] = _array_hash(np.asarray(data))
+            meta["data_sha256"] = array_hash(np.asarray(data))
         return meta
     numeric = [i["name"] for i in sig["inputs"] if _is_number(i["dtype"])]
     categorical = [i["name"] for i in sig["inputs"] if _is_string(i["dtype"])]
@@ -392,3 +390,22 @@ def resolve_metadata(model, metadata: Mapping | None = None, data=None) -> dict:
     inferred = serving_metadata(model, data, given=metadata)
     check_metadata(metadata, inferred)
     return {**inferred, **metadata}
+
+
+def array_hash(*arrays: np.ndarray) -> str:
+    """sha256 over arrays' bytes (which data trained a model).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> array_hash(np.zeros(3)) == array_hash(np.zeros(3)) != array_hash(np.ones(3))
+    True
+    """
+    import hashlib
+
+    import numpy as np
+
+    digest = hashlib.sha256()
+    for a in arrays:
+        digest.update(np.ascontiguousarray(a).tobytes())
+    return digest.hexdigest()
