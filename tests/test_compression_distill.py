@@ -1,4 +1,4 @@
-"""Knowledge distillation (aiaas_lib.compression.distill): the KD loss equals its formula; Distiller trains."""
+"""Knowledge distillation (aiaas_lib.compression.kd and keras_classes): the KD loss equals its formula; Distiller trains."""
 import numpy as np
 import pytest
 

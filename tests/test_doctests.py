@@ -13,7 +13,7 @@ MODULES = [
     "defaults", "serving.settings", "serving.errors", "serving.security", "serving.metrics", "serving.batching",
     "serving.runtime", "serving.service", "serving.app", "serving.server", "serving.openai_api",
     "loadtest", "source_design", "monitoring.drift", "monitoring.prometheus", "monitoring.traffic",
-    "compression", "compression.quantize", "compression.prune", "compression.distill", "compression.measure",
+    "compression", "compression.quantize", "compression.prune", "compression.kd", "compression.measure",
     "compression.keras_classes",
     "generation", "generation.tokenizer", "generation.params", "generation.sampling", "generation.model",
     "generation.inference", "generation.decoding", "generation.training",

@@ -3,9 +3,10 @@
 Model compression: int8 quantization, magnitude pruning, knowledge distillation, and honest measurement.
 
 One concept per module; the public names are re-exported here. Importing this package imports only
-NumPy: TensorFlow and Keras load inside the functions that need them. The two Keras subclasses,
-``PruningCallback`` and ``Distiller``, are plain classes in :mod:`.keras_classes` (which imports Keras at
-the top); this package imports that module on first access to either name.
+NumPy: TensorFlow and Keras load inside the functions that need them. The Keras side — the subclasses
+``PruningCallback`` and ``Distiller`` and the two training drivers :func:`prune_during_fit` and
+:func:`distill` that use them — lives in :mod:`.keras_classes` (which imports Keras at the top); this
+package imports that module on first access to any of those four names.
 
 =====================  ====================================================================================
 module                 what
@@ -15,10 +16,10 @@ module                 what
                        :func:`tflite_tensor_params` (what a ``.tflite`` file stores); the TFLite conversion
                        is :func:`aiaas_lib.export.export_tflite`
 :mod:`.prune`          :func:`magnitude_mask`, :func:`prune`, :class:`PolynomialSchedule`,
-                       :func:`prune_during_fit`, :func:`sparsity`, :func:`layer_sparsity`
-:mod:`.distill`        :func:`soft_targets`, :func:`kd_loss`, :func:`distill`
-:mod:`.keras_classes`  ``PruningCallback`` (keeps the pruning masks during ``fit``), ``Distiller`` (a KD
-                       ``train_step``)
+                       :func:`sparsity`, :func:`layer_sparsity`
+:mod:`.kd`             :func:`soft_targets`, :func:`kd_loss` (knowledge distillation's maths)
+:mod:`.keras_classes`  ``PruningCallback`` (keeps the pruning masks during ``fit``) and
+                       :func:`prune_during_fit`; ``Distiller`` (a KD ``train_step``) and :func:`distill`
 :mod:`.measure`        :func:`file_size`, :func:`gzip_size`, :func:`save_for_serving`, :func:`median_ms`,
                        :func:`keras_latencies`, :class:`Candidate`, :func:`keras_candidate`,
                        :func:`tflite_candidate`, :func:`compare` (the one table)
@@ -30,14 +31,13 @@ Examples
 >>> compression.magnitude_mask([0.5, -0.1, 0.2, 0.0], 0.5).tolist()
 [True, False, True, False]
 """
-from aiaas_lib.compression.distill import distill, kd_loss, soft_targets  # noqa: F401
+from aiaas_lib.compression.kd import kd_loss, soft_targets  # noqa: F401
 from aiaas_lib.compression.measure import (  # noqa: F401
     CALL_PATHS, Candidate, compare, file_size, gzip_size, keras_call_paths, keras_candidate, keras_latencies,
     median_ms, save_for_serving, tflite_candidate,
 )
 from aiaas_lib.compression.prune import (  # noqa: F401
-    PolynomialSchedule, layer_sparsity, magnitude_mask, n_pruned, prunable_layers, prune, prune_during_fit,
-    sparsity,
+    PolynomialSchedule, layer_sparsity, magnitude_mask, n_pruned, prunable_layers, prune, sparsity,
 )
 from aiaas_lib.compression.quantize import (  # noqa: F401
     INT_RANGES, affine_params, dequantize, keras_int8, quantize, symmetric_scale, tflite_tensor_params,
@@ -45,9 +45,9 @@ from aiaas_lib.compression.quantize import (  # noqa: F401
 
 
 def __getattr__(name: str):
-    """``PruningCallback`` and ``Distiller`` (Keras subclasses) come from :mod:`.keras_classes`, imported on
-    first access so that importing this package does not import TensorFlow."""
-    if name in ("PruningCallback", "Distiller"):
+    """``PruningCallback``, ``Distiller``, ``prune_during_fit`` and ``distill`` come from :mod:`.keras_classes`,
+    imported on first access so that importing this package does not import TensorFlow."""
+    if name in ("PruningCallback", "Distiller", "prune_during_fit", "distill"):
         from aiaas_lib.compression import keras_classes
 
         return getattr(keras_classes, name)

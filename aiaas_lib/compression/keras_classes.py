@@ -1,19 +1,22 @@
 """Used by notebook 15 (through :mod:`aiaas_lib.compression`).
 
-The Keras subclasses of :mod:`aiaas_lib.compression`: :class:`PruningCallback` (notebook 15's pruning while
-fine-tuning) and :class:`Distiller` (notebook 15's knowledge distillation).
+The Keras side of :mod:`aiaas_lib.compression`: :class:`PruningCallback` and :func:`prune_during_fit`
+(notebook 15's pruning while fine-tuning), :class:`Distiller` and :func:`distill` (notebook 15's knowledge
+distillation).
 
 Plain classes in a module that imports Keras at the top, as :mod:`aiaas_lib.text_models` does. The maths
-they use (masks, schedules, the KD loss) stays in :mod:`.prune` and :mod:`.distill`, which import no
-Keras, so ``import aiaas_lib.compression`` stays light; this module loads on first use of
-``compression.PruningCallback``, ``compression.Distiller``, :func:`~.prune.prune_during_fit` or
-:func:`~.distill.distill`.
+they use (masks, schedules, the KD loss) stays in :mod:`.prune` and :mod:`.kd`, which import no
+Keras and do not import this module (the dependency runs one way), so ``import aiaas_lib.compression``
+stays light; this module loads on first use of ``compression.PruningCallback``, ``compression.Distiller``,
+``compression.prune_during_fit`` or ``compression.distill``.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from aiaas_lib.compression.distill import _check, kd_loss
+from aiaas_lib.compression.kd import _check, kd_loss
 from aiaas_lib.compression.prune import (
     PolynomialSchedule, _apply, _check_sparsity, magnitude_mask, prunable_layers,
 )
@@ -128,4 +131,71 @@ class Distiller(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
 
-__all__ = ["PruningCallback", "Distiller"]
+def prune_during_fit(model, x, y, sparsity: float, epochs: int = 2, batch_size: int = 128,
+                     schedule: str = "polynomial", validation_data=None) -> PruningCallback:
+    """Fine-tune a compiled ``model`` on ``(x, y)`` while pruning it to ``sparsity`` (in place).
+
+    ``schedule="polynomial"`` ramps the sparsity from 0 over the first half of the steps (cubic,
+    :class:`PolynomialSchedule`) and then trains with fixed masks; ``"oneshot"`` prunes at the first step.
+
+    Returns
+    -------
+    PruningCallback
+        The callback (its ``masks_`` and ``history_``). ``PruningCallback`` (above) is the Keras callback used inside: pass it to your own ``fit`` with a sparsity or a
+        :class:`PolynomialSchedule`.
+
+    Examples
+    --------
+    >>> tf = import_tensorflow(); import keras  # TensorFlow first, quietly (aiaas_lib.env)
+    >>> keras.utils.set_random_seed(0)
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(10), keras.layers.Dense(1)])
+    >>> model.compile("adam", "mse")
+    >>> cb = prune_during_fit(model, np.random.rand(64, 4), np.random.rand(64, 1), 0.9, epochs=2, batch_size=8)
+    >>> from aiaas_lib.compression import sparsity
+    >>> sparsity(model), cb.history_[-1]
+    (0.9, (8, 0.9))
+    """
+    _check_sparsity(sparsity)
+    if schedule not in ("polynomial", "oneshot"):
+        raise ValueError(f"schedule={schedule!r}; expected 'polynomial' or 'oneshot'")
+    if int(epochs) < 1:
+        raise ValueError(f"epochs={epochs!r} must be a positive int")
+    if getattr(model, "optimizer", None) is None:
+        raise ValueError("compile the model first (optimizer and loss): pruning fine-tunes it")
+    steps = int(epochs) * math.ceil(len(x) / int(batch_size))
+    end = steps // 2 if schedule == "polynomial" else 0
+    callback = PruningCallback(PolynomialSchedule(final=sparsity, begin=0, end=end, frequency=max(1, end // 10)))
+    model.fit(x, y, epochs=int(epochs), batch_size=int(batch_size), verbose=0, callbacks=[callback],
+              validation_data=validation_data)
+    return callback
+
+
+def distill(teacher, student, x, y, temperature: float = 4.0, alpha: float = 0.1, epochs: int = 3,
+            batch_size: int = 128, learning_rate: float = 1e-3, validation_data=None):
+    """Train ``student`` (in place) to imitate ``teacher`` on ``(x, y)`` with :class:`Distiller`.
+
+    Returns
+    -------
+    keras.callbacks.History
+        Of the distiller's ``fit`` (``loss`` is the KD loss; ``val_*`` the student's label loss and accuracy).
+
+    Examples
+    --------
+    >>> tf = import_tensorflow(); import keras  # TensorFlow first, quietly (aiaas_lib.env)
+    >>> keras.utils.set_random_seed(0)
+    >>> teacher = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    >>> student = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    >>> history = distill(teacher, student, np.random.rand(32, 4), np.arange(32) % 3, epochs=2, batch_size=16)
+    >>> sorted(history.history)
+    ['accuracy', 'loss']
+    """
+    temperature, alpha = _check(temperature, alpha)
+    if int(epochs) < 1:
+        raise ValueError(f"epochs={epochs!r} must be a positive int")
+    distiller = Distiller(student, teacher, temperature=temperature, alpha=alpha)
+    distiller.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    return distiller.fit(np.asarray(x, "float32"), np.asarray(y), epochs=int(epochs), batch_size=int(batch_size),
+                         verbose=0, validation_data=validation_data)
+
+
+__all__ = ["PruningCallback", "Distiller", "prune_during_fit", "distill"]

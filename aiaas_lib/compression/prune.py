@@ -21,14 +21,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from aiaas_lib.env import import_tensorflow
-
-if TYPE_CHECKING:  # the Keras subclass lives in a module that imports Keras at the top
-    from aiaas_lib.compression.keras_classes import PruningCallback
 
 
 def _check_sparsity(sparsity: float) -> float:
@@ -227,48 +223,8 @@ class PolynomialSchedule:
         return self.begin <= step <= self.end and ((step - self.begin) % int(self.frequency) == 0 or step == self.end)
 
 
-def prune_during_fit(model, x, y, sparsity: float, epochs: int = 2, batch_size: int = 128,
-                     schedule: str = "polynomial", validation_data=None) -> PruningCallback:
-    """Fine-tune a compiled ``model`` on ``(x, y)`` while pruning it to ``sparsity`` (in place).
-
-    ``schedule="polynomial"`` ramps the sparsity from 0 over the first half of the steps (cubic,
-    :class:`PolynomialSchedule`) and then trains with fixed masks; ``"oneshot"`` prunes at the first step.
-
-    Returns
-    -------
-    PruningCallback
-        The callback (its ``masks_`` and ``history_``). ``PruningCallback`` (in
-        :mod:`~aiaas_lib.compression.keras_classes`) is the Keras callback used inside: pass it to your own ``fit`` with a sparsity or a
-        :class:`PolynomialSchedule`.
-
-    Examples
-    --------
-    >>> tf = import_tensorflow(); import keras  # TensorFlow first, quietly (aiaas_lib.env)
-    >>> keras.utils.set_random_seed(0)
-    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(10), keras.layers.Dense(1)])
-    >>> model.compile("adam", "mse")
-    >>> cb = prune_during_fit(model, np.random.rand(64, 4), np.random.rand(64, 1), 0.9, epochs=2, batch_size=8)
-    >>> sparsity(model), cb.history_[-1]
-    (0.9, (8, 0.9))
-    """
-    _check_sparsity(sparsity)
-    if schedule not in ("polynomial", "oneshot"):
-        raise ValueError(f"schedule={schedule!r}; expected 'polynomial' or 'oneshot'")
-    if int(epochs) < 1:
-        raise ValueError(f"epochs={epochs!r} must be a positive int")
-    if getattr(model, "optimizer", None) is None:
-        raise ValueError("compile the model first (optimizer and loss): pruning fine-tunes it")
-    steps = int(epochs) * math.ceil(len(x) / int(batch_size))
-    end = steps // 2 if schedule == "polynomial" else 0
-    from aiaas_lib.compression.keras_classes import PruningCallback
-
-    callback = PruningCallback(PolynomialSchedule(final=sparsity, begin=0, end=end, frequency=max(1, end // 10)))
-    model.fit(x, y, epochs=int(epochs), batch_size=int(batch_size), verbose=0, callbacks=[callback],
-              validation_data=validation_data)
-    return callback
-
 
 __all__: Sequence[str] = (
     "n_pruned", "magnitude_mask", "prunable_layers", "layer_sparsity", "sparsity", "prune",
-    "PolynomialSchedule", "prune_during_fit",
+    "PolynomialSchedule",
 )

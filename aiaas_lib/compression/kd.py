@@ -1,6 +1,7 @@
 """Used by notebook 15.
 
-Knowledge distillation: a small *student* learns from a large *teacher*'s softened outputs.
+Knowledge distillation (the maths; the Keras ``Distiller`` and :func:`distill` are in
+:mod:`.keras_classes`): a small *student* learns from a large *teacher*'s softened outputs.
 
 With temperature :math:`T`, :math:`p^T = \\mathrm{softmax}(z / T)`. The KD loss (Hinton et al., 2015) is
 
@@ -93,36 +94,3 @@ def kd_loss(y_true, student_logits, teacher_logits, temperature: float = 4.0, al
     log_pt = ops.log_softmax(t / temperature, axis=-1)
     kl = ops.sum(ops.exp(log_pt) * (log_pt - log_ps), axis=-1)
     return ops.mean(alpha * ce + (1.0 - alpha) * temperature ** 2 * kl)
-
-
-def distill(teacher, student, x, y, temperature: float = 4.0, alpha: float = 0.1, epochs: int = 3,
-            batch_size: int = 128, learning_rate: float = 1e-3, validation_data=None):
-    """Train ``student`` (in place) to imitate ``teacher`` on ``(x, y)`` with :class:`Distiller`.
-
-    Returns
-    -------
-    keras.callbacks.History
-        Of the distiller's ``fit`` (``loss`` is the KD loss; ``val_*`` the student's label loss and accuracy).
-
-    Examples
-    --------
-    >>> tf = import_tensorflow(); import keras  # TensorFlow first, quietly (aiaas_lib.env)
-    >>> keras.utils.set_random_seed(0)
-    >>> teacher = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
-    >>> student = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
-    >>> history = distill(teacher, student, np.random.rand(32, 4), np.arange(32) % 3, epochs=2, batch_size=16)
-    >>> sorted(history.history)
-    ['accuracy', 'loss']
-    """
-    temperature, alpha = _check(temperature, alpha)
-    if int(epochs) < 1:
-        raise ValueError(f"epochs={epochs!r} must be a positive int")
-    import_tensorflow()
-    import keras
-
-    from aiaas_lib.compression.keras_classes import Distiller
-
-    distiller = Distiller(student, teacher, temperature=temperature, alpha=alpha)
-    distiller.compile(optimizer=keras.optimizers.Adam(learning_rate))
-    return distiller.fit(np.asarray(x, "float32"), np.asarray(y), epochs=int(epochs), batch_size=int(batch_size),
-                         verbose=0, validation_data=validation_data)
