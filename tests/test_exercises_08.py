@@ -12,10 +12,12 @@ def test_attention_weights_right(capsys):
 
 @pytest.mark.parametrize("func, hint", [
     (lambda q, k: softmax(q @ k.T), "not scaled"),
-    (lambda q, k: softmax((q @ k.T / 4).T).T, "wrong axis"),
+    (lambda q, k: softmax((q @ k.T / np.sqrt(q.shape[1])).T).T, "wrong axis"),
+    (lambda q, k: softmax(q @ k.T / q.shape[1]), "square root"),
     (lambda q, k: q @ k.T, "differ"),
     (lambda q, k: (q @ k.T)[:2], "shape"),
     (lambda q, k: None, "returns None"),
+    (lambda q, k: "garbage", "could not check"),
 ])
 def test_attention_weights_wrong(capsys, func, hint):
     ok, out = _run(capsys, ex.check_attention_weights, func)
@@ -28,10 +30,47 @@ def test_causal_mask_right(capsys):
 
 @pytest.mark.parametrize("func, hint", [
     (lambda n: np.triu(np.ones((n, n), dtype=bool)), "transposed"),
+    (lambda n: np.tril(np.ones((n, n), dtype=bool), -1), "diagonal"),
     (lambda n: np.eye(n, dtype=bool), "everything before"),
     (lambda n: np.ones(n), "shape"),
     (lambda n: None, "returns None"),
 ])
 def test_causal_mask_wrong(capsys, func, hint):
     ok, out = _run(capsys, ex.check_causal_mask, func)
+    assert not ok and hint in out
+
+
+def test_causal_mask_uses_fresh_lengths(capsys):
+    fixed = np.tril(np.ones((5, 5), dtype=bool))
+    results = [ex.check_causal_mask(lambda n: fixed) for _ in range(5)]
+    capsys.readouterr()
+    assert not all(results)
+
+
+def _padding_right(ids):
+    return np.repeat((ids != 0)[:, None, :], ids.shape[1], axis=1)
+
+
+def test_padding_mask_right(capsys):
+    assert _run(capsys, ex.check_padding_mask, _padding_right)[0]
+
+
+def test_padding_mask_broadcast_view_is_right(capsys):
+    assert _run(capsys, ex.check_padding_mask,
+                lambda ids: np.broadcast_to((ids != 0)[:, None, :], ids.shape + ids.shape[1:]))[0]
+
+
+@pytest.mark.parametrize("func, hint", [
+    (lambda ids: ~_padding_right(ids), "inverted"),
+    (lambda ids: np.repeat((ids != 0)[:, :, None], ids.shape[1], axis=2), "padded queries instead"),
+    (lambda ids: (ids != 0)[:, :, None] & (ids != 0)[:, None, :], "also masks padded queries"),
+    (lambda ids: ids != 0, "one row per query"),
+    (lambda ids: np.ones((2, 2)), "has shape"),
+    (lambda ids: np.ones(ids.shape + ids.shape[1:], dtype=bool), "differs"),
+    (lambda ids: None, "returns None"),
+    (lambda ids: object(), "has shape"),
+    (lambda ids: 1 / 0, "could not check"),
+])
+def test_padding_mask_wrong(capsys, func, hint):
+    ok, out = _run(capsys, ex.check_padding_mask, func)
     assert not ok and hint in out
