@@ -43,7 +43,36 @@ def test_replicas_for_target_wrong(capsys, answer, hint):
     assert not ok and hint in out
 
 
-@pytest.mark.parametrize("check", [ex.check_per_replica_batch, ex.check_averaged_gradient, ex.check_replicas_for_target])
+@pytest.mark.parametrize("check", [ex.check_per_replica_batch, ex.check_averaged_gradient, ex.check_replicas_for_target,
+                                   ex.check_replica_loss, ex.check_throughput])
 def test_no_answer_yet(capsys, check):
     ok, out = _run(capsys, check, None)
     assert not ok and "no answer yet" in out
+
+
+def test_replica_loss_right(capsys):
+    assert _run(capsys, ex.check_replica_loss, lambda per_example, global_batch_size: np.sum(per_example) / global_batch_size)[0]
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (lambda p, B: p.mean(), "mean over this replica"), (lambda p, B: p.sum(), "plain sum"),
+    (lambda p, B: p.sum() / B / (B // len(p)), "twice"), (lambda p, B: p.max(), "global batch of"),
+    (lambda p, B: "garbage", "could not check"), (lambda p, B: None, "returns None"),
+])
+def test_replica_loss_wrong(capsys, answer, hint):
+    ok, out = _run(capsys, ex.check_replica_loss, answer)
+    assert not ok and hint in out
+
+
+def test_throughput_right(capsys):
+    assert _run(capsys, ex.check_throughput, lambda replicas, work_s, hop_s: min(replicas / work_s, 1 / hop_s))[0]
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (lambda r, w, h: r / w, "forgot the proxy"), (lambda r, w, h: 1 / (w / r + h), "a min, not a sum"),
+    (lambda r, w, h: r / (w + h), "a min, not a sum"), (lambda r, w, h: 1 / w, "that is one replica"),
+    (lambda r, w, h: max(r / w, 1 / h), "expected"), (lambda r, w, h: None, "returns None"), (lambda r, w, h: "x", "could not check"),
+])
+def test_throughput_wrong(capsys, answer, hint):
+    ok, out = _run(capsys, ex.check_throughput, answer)
+    assert not ok and hint in out

@@ -86,3 +86,19 @@ def test_a_failing_worker_is_reported_with_its_log(tmp_path):
     with pytest.raises(RuntimeError, match="exited with code 2"):
         mw.run_workers(2, steps=1, global_batch=2, lr="fast", workdir=tmp_path, timeout=60)
     assert not mw._RUNNING
+
+
+def test_run_workers_runs_a_given_script(tmp_path):
+    # a stand-in worker script (no TensorFlow): it gets the same arguments and writes a TrainResult JSON
+    script = tmp_path / "worker.py"
+    script.write_text(
+        "import argparse, json\n"
+        "p = argparse.ArgumentParser()\n"
+        "for a in ('--task-index', '--steps', '--global-batch', '--hidden', '--seed'): p.add_argument(a, type=int)\n"
+        "p.add_argument('--out'); p.add_argument('--lr', type=float)\n"
+        "a = p.parse_args()\n"
+        "json.dump({'losses': [float(a.task_index)] * a.steps, 'weights': [[a.global_batch]], 'workers': 2,\n"
+        "           'seconds': 0.0}, open(a.out, 'w'))\n")
+    results = mw.run_workers(2, steps=3, global_batch=4, workdir=tmp_path, timeout=60, script=script)
+    assert [r.losses.tolist() for r in results] == [[0.0] * 3, [1.0] * 3]
+    assert results[1].weights[0].tolist() == [4.0] and not mw._RUNNING

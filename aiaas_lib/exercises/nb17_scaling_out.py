@@ -1,4 +1,7 @@
-"""Exercise checks of notebook 17 (scaling out): used by notebooks/17_scaling_out.ipynb."""
+"""Exercise checks of notebook 17 (scaling out): used by notebooks/17_scaling_out.ipynb.
+
+Exercises 17.1 and 17.2 run the learner's code on fresh random inputs: the per-replica loss of data-parallel
+training, and the throughput of replicas behind one proxy. 17.3-17.5 check numbers worked out by hand."""
 from __future__ import annotations
 
 
@@ -7,17 +10,107 @@ import numpy as np
 from aiaas_lib.exercises.feedback import exercise
 
 
-#: Exercise 17.1: a global batch over several machines with several replicas (devices) each.
+#: Exercise 17.3: a global batch over several machines with several replicas (devices) each.
 BATCH_TASK = {"global_batch": 256, "workers": 4, "replicas_per_worker": 2}
-#: Exercise 17.2: each worker's gradient of the mean loss over its own 32 rows (global batch 64).
+#: Exercise 17.4: each worker's gradient of the mean loss over its own 32 rows (global batch 64).
 GRADIENTS = (np.array([0.4, -1.0, 2.0]), np.array([0.2, 0.6, -1.0]))
-#: Exercise 17.3: plan replicas for a target load from a measured per-replica throughput.
+#: Exercise 17.5: plan replicas for a target load from a measured per-replica throughput.
 REPLICA_TASK = {"target_rps": 1000, "per_replica_rps": 180, "utilization": 0.7}
+
+
+def _replica_loss(per_example: np.ndarray, global_batch_size: int) -> float:
+    """Reference for 17.1: this replica's summed per-example loss divided by the global batch."""
+    return float(np.sum(per_example) / global_batch_size)
+
+
+@exercise
+def check_replica_loss(replica_loss) -> tuple[bool, str]:
+    """Exercise 17.1: ``replica_loss(per_example, global_batch_size)`` returns the loss one replica
+    differentiates — what ``tf.nn.compute_average_loss(per_example, global_batch_size=B)`` computes — so that
+    the all-reduced *sum* of the replicas' gradients is the gradient of the mean loss over the global batch.
+
+    It is called on fresh random losses of one replica's slice (``b`` rows of a global batch of ``N * b``).
+
+    Examples
+    --------
+    >>> check_replica_loss(lambda per_example, global_batch_size: per_example.sum() / global_batch_size)
+    ✓ sum over this replica's rows / global batch: the replicas' losses (and gradients) add up to the global mean
+    True
+    """
+    rng = np.random.default_rng()
+    for _ in range(5):
+        b, n = int(rng.integers(3, 33)), int(rng.integers(2, 9))
+        per_example = rng.exponential(1.0, b)
+        right = _replica_loss(per_example, n * b)
+        got = replica_loss(per_example.copy(), n * b)
+        if got is None:
+            return False, "your function returns None: write its body (one line of NumPy) and run the cell again"
+        got = float(got)
+        if np.isclose(got, right, rtol=1e-6, atol=1e-12):
+            continue
+        if np.isclose(got, per_example.mean()):
+            return False, (f"that is the mean over this replica's {b} rows: summed over {n} replicas it is {n}x the "
+                           "global mean loss (and gradient); divide the sum by the global batch size")
+        if np.isclose(got, per_example.sum()):
+            return False, "that is the plain sum: divide it by the global batch size"
+        if np.isclose(got, per_example.sum() / (n * b) / n):
+            return False, "you divided by the number of replicas twice: sum / global batch is already the share"
+        return False, (f"for {b} per-example losses of a global batch of {n * b} the loss is {right:.4g}; got "
+                       f"{got:.4g}")
+    return True, ("sum over this replica's rows / global batch: the replicas' losses (and gradients) add up to the "
+                  "global mean")
+
+
+def _throughput(replicas: int, work_s: float, hop_s: float) -> float:
+    """Reference for 17.2: the slower of the replicas together and the one shared proxy sets the rate."""
+    return min(replicas / work_s, 1 / hop_s)
+
+
+@exercise
+def check_throughput(throughput) -> tuple[bool, str]:
+    """Exercise 17.2: ``throughput(replicas, work_s, hop_s)`` returns the requests/s that ``replicas``
+    replicas reach behind one proxy, with enough requests in flight, when a replica handles one request at a
+    time for ``work_s`` seconds and the shared proxy spends ``hop_s`` seconds on each request.
+
+    It is called on fresh random cases, some limited by the replicas and some by the proxy.
+
+    Examples
+    --------
+    >>> check_throughput(lambda replicas, work_s, hop_s: min(replicas / work_s, 1 / hop_s))
+    ✓ min(replicas / work_s, 1 / hop_s): the slowest stage sets the rate; adding replicas stops helping at replicas = work_s / hop_s
+    True
+    """
+    rng = np.random.default_rng()
+    cases = [(int(rng.integers(1, 3)), float(rng.uniform(0.02, 0.05)), float(rng.uniform(0.002, 0.005))),
+             (int(rng.integers(20, 40)), float(rng.uniform(0.02, 0.05)), float(rng.uniform(0.002, 0.005)))]
+    cases += [(int(rng.integers(1, 17)), float(rng.uniform(0.001, 0.05)), float(rng.uniform(0.001, 0.01)))
+              for _ in range(4)]
+    for replicas, work_s, hop_s in cases:
+        right = _throughput(replicas, work_s, hop_s)
+        got = throughput(replicas, work_s, hop_s)
+        if got is None:
+            return False, "your function returns None: write its body (one line) and run the cell again"
+        got = float(got)
+        if np.isclose(got, right, rtol=1e-6):
+            continue
+        case = f"(replicas={replicas}, work_s={work_s:.4f}, hop_s={hop_s:.4f})"
+        if np.isclose(got, replicas / work_s):
+            return False, (f"{case}: you forgot the proxy: every request passes it, so the rate can never exceed "
+                           f"1 / hop_s = {1 / hop_s:.0f} requests/s")
+        if np.isclose(got, 1 / (work_s / replicas + hop_s)) or np.isclose(got, replicas / (work_s + hop_s)):
+            return False, (f"{case}: adding the hop to the work treats the stages as taking turns; with requests in "
+                           "flight the proxy and the replicas work at the same time, so the slower stage sets the "
+                           "rate (a min, not a sum)")
+        if np.isclose(got, 1 / work_s):
+            return False, f"{case}: that is one replica; {replicas} replicas each serve 1 / work_s"
+        return False, f"{case}: expected {right:.1f} requests/s, got {got:.1f}"
+    return True, ("min(replicas / work_s, 1 / hop_s): the slowest stage sets the rate; adding replicas stops "
+                  "helping at replicas = work_s / hop_s")
 
 
 @exercise
 def check_per_replica_batch(batch) -> tuple[bool, str]:
-    """Exercise 17.1: rows each replica computes per step for ``BATCH_TASK`` (global batch 256 on 4 workers
+    """Exercise 17.3: rows each replica computes per step for ``BATCH_TASK`` (global batch 256 on 4 workers
     with 2 replicas each).
 
     Examples
@@ -48,7 +141,7 @@ def check_per_replica_batch(batch) -> tuple[bool, str]:
 
 @exercise
 def check_averaged_gradient(gradient) -> tuple[bool, str]:
-    """Exercise 17.2: the gradient every worker applies after the all-reduce, given ``GRADIENTS`` (each
+    """Exercise 17.4: the gradient every worker applies after the all-reduce, given ``GRADIENTS`` (each
     worker's gradient of the mean loss over its own equal slice of the global batch).
 
     Examples
@@ -77,7 +170,7 @@ def check_averaged_gradient(gradient) -> tuple[bool, str]:
 
 @exercise
 def check_replicas_for_target(replicas) -> tuple[bool, str]:
-    """Exercise 17.3: the fewest replicas that serve ``REPLICA_TASK["target_rps"]`` requests/s when one
+    """Exercise 17.5: the fewest replicas that serve ``REPLICA_TASK["target_rps"]`` requests/s when one
     replica was measured at ``per_replica_rps`` and replicas should run at most ``utilization`` busy.
 
     Examples

@@ -203,13 +203,18 @@ def _stop_all() -> None:
 
 
 def run_workers(n_workers: int = 2, steps: int = 20, global_batch: int = 64, lr: float = 0.1, hidden: int = 16,
-                seed: int = 0, timeout: float = 120.0, workdir: str | Path | None = None) -> list[TrainResult]:
+                seed: int = 0, timeout: float = 120.0, workdir: str | Path | None = None,
+                script: str | Path | None = None) -> list[TrainResult]:
     """Train with ``MultiWorkerMirroredStrategy`` on ``n_workers`` processes on localhost; return each
     worker's :class:`TrainResult` (index order).
 
     Each worker is ``python -m aiaas_lib.scaling.multiworker --task-index i ...`` with its ``TF_CONFIG`` in
     the environment, on a free port. If a worker fails or ``timeout`` seconds pass, every worker is killed
     and RuntimeError carries the workers' logs; workers still running at interpreter exit are killed too.
+
+    ``script``: run ``python script --task-index i --out FILE --steps ... --global-batch ... --lr ...
+    --hidden ... --seed ...`` instead (e.g. a worker script a notebook wrote, with its own training loop);
+    it must write its result to ``--out`` as :meth:`TrainResult.to_json` does.
 
     Examples
     --------
@@ -232,7 +237,8 @@ def run_workers(n_workers: int = 2, steps: int = 20, global_batch: int = 64, lr:
             env = {**os.environ, "TF_CONFIG": tf_config(addresses, i), "TF_CPP_MIN_LOG_LEVEL": "3"}
             log = open(workdir / f"worker{i}.log", "w")
             logs.append(log)
-            cmd = [sys.executable, "-m", "aiaas_lib.scaling.multiworker", "--task-index", str(i),
+            entry = [str(script)] if script is not None else ["-m", "aiaas_lib.scaling.multiworker"]
+            cmd = [sys.executable, *entry, "--task-index", str(i),
                    "--out", str(workdir / f"worker{i}.json"), "--steps", str(steps),
                    "--global-batch", str(global_batch), "--lr", repr(lr), "--hidden", str(hidden), "--seed", str(seed)]
             p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
