@@ -14,6 +14,8 @@ The ``aiaas`` command line.
                          serve the registry's models (TF Serving REST, KServe V2, explain, OpenAI-compatible
                          text routes, /metrics); [--canary-weight W] [--shadow] split the default route
                          with the 'canary' label (POST /v1/models/{name}:reload changes it at run time)
+    aiaas conformance URL [--model NAME] [--api-key K] ...   grade a server (aiaas_lib.conformance.cli)
+    aiaas models list|show|register|promote|rollback|label ...   manage the registry (aiaas_lib.registry_cli)
 """
 from __future__ import annotations
 
@@ -131,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--shadow", action="store_true",
                        help="the 'canary' version also scores every request silently (metrics only)")
     serve.set_defaults(func=_serve)
+    from aiaas_lib.conformance.cli import add_parser as add_conformance
+
+    add_conformance(sub)
+    from aiaas_lib.registry_cli import add_parser as add_models
+
+    add_models(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 
