@@ -1,6 +1,8 @@
 import math
 
+import numpy as np
 import pytest
+from scipy.optimize import linear_sum_assignment
 
 from aiaas_lib.exercises import nb07_computer_vision as ex
 from aiaas_lib import vision
@@ -35,10 +37,10 @@ def test_conv_output_size_no_answer(capsys):
     assert not ok and "no answer yet" in out
 
 
-def _iou_parts(a, b):
-    h = min(a[2], b[2]) - max(a[0], b[0])
-    w = min(a[3], b[3]) - max(a[1], b[1])
-    return h, w, (a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])
+def _iou_parts(a, b, e=0):
+    h = min(a[2], b[2]) - max(a[0], b[0]) + e
+    w = min(a[3], b[3]) - max(a[1], b[1]) + e
+    return h, w, (a[2] - a[0] + e) * (a[3] - a[1] + e), (b[2] - b[0] + e) * (b[3] - b[1] + e)
 
 
 def _iou_right(a, b):
@@ -48,13 +50,20 @@ def _iou_right(a, b):
 
 
 def test_iou_right(capsys):
-    assert _run(capsys, ex.check_iou, _iou_right)[0]
+    for _ in range(5):  # fresh boxes at every call
+        assert _run(capsys, ex.check_iou, _iou_right)[0]
     assert _run(capsys, ex.check_iou, vision.iou)[0]
 
 
 def _no_clip(a, b):
     h, w, area_a, area_b = _iou_parts(a, b)
     return h * w / (area_a + area_b - h * w)
+
+
+def _off_by_one(a, b):
+    h, w, area_a, area_b = _iou_parts(a, b, e=1)
+    inter = max(h, 0) * max(w, 0)
+    return inter / (area_a + area_b - inter)
 
 
 def _double_count(a, b):
@@ -70,6 +79,7 @@ def _intersection_only(a, b):
 
 @pytest.mark.parametrize("func, hint", [
     (_no_clip, "clip the overlap"),
+    (_off_by_one, "off by one"),
     (_double_count, "counts the overlap twice"),
     (_intersection_only, "intersection's area"),
     (lambda a, b: 0.7, "should be 1.0000, got 0.7000"),
@@ -79,3 +89,53 @@ def _intersection_only(a, b):
 def test_iou_wrong_gives_hint(capsys, func, hint):
     ok, out = _run(capsys, ex.check_iou, func)
     assert not ok and hint in out
+
+
+def _greedy(scores, threshold, by_row=False, ascending=False, unique=True, use_threshold=True):
+    pairs, rows, cols = [], set(), set()
+    if by_row:
+        for r in range(scores.shape[0]):
+            free = [c for c in range(scores.shape[1]) if c not in cols and scores[r, c] >= threshold]
+            if free:
+                c = max(free, key=lambda c: scores[r, c])
+                pairs.append((r, c))
+                cols.add(c)
+        return pairs
+    for flat in np.argsort(scores if ascending else -scores, axis=None):
+        r, c = np.unravel_index(flat, scores.shape)
+        if (scores[r, c] >= threshold or not use_threshold) and (not unique or (r not in rows and c not in cols)):
+            pairs.append((r, c))
+            rows.add(r)
+            cols.add(c)
+    return pairs
+
+
+def _hungarian(scores, threshold):
+    r, c = linear_sum_assignment(-scores)
+    return [(i, j) for i, j in zip(r, c) if scores[i, j] >= threshold]
+
+
+def test_greedy_match_right(capsys):
+    for _ in range(5):  # fresh matrices at every call
+        assert _run(capsys, ex.check_greedy_match, _greedy)[0]
+    assert _run(capsys, ex.check_greedy_match, lambda s, t: np.array(_greedy(s, t)).reshape(-1, 2))[0]
+
+
+@pytest.mark.parametrize("func, hint", [
+    (lambda s, t: _greedy(s, t, use_threshold=False), "below the threshold"),
+    (lambda s, t: _greedy(s, t, unique=False), "matched twice"),
+    (_hungarian, "Hungarian"),
+    (lambda s, t: _greedy(s, t, by_row=True), "track by track"),
+    (lambda s, t: _greedy(s, t, ascending=True), "start from the lowest"),
+    (lambda s, t: [], "the pairs should be"),
+    (lambda s, t: None, "returns None"),
+    (lambda s: [], "could not check"),
+])
+def test_greedy_match_wrong_gives_hint(capsys, func, hint):
+    ok, out = _run(capsys, ex.check_greedy_match, func)
+    assert not ok and hint in out
+
+
+def test_greedy_match_no_answer(capsys):
+    ok, out = _run(capsys, ex.check_greedy_match, None)
+    assert not ok and "no answer yet" in out
