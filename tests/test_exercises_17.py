@@ -57,7 +57,7 @@ def test_replica_loss_right(capsys):
 @pytest.mark.parametrize("answer, hint", [
     (lambda p, B: p.mean(), "mean over this replica"), (lambda p, B: p.sum(), "plain sum"),
     (lambda p, B: p.sum() / B / (B // len(p)), "twice"), (lambda p, B: p.max(), "global batch of"),
-    (lambda p, B: "garbage", "could not check"), (lambda p, B: None, "returns None"),
+    (lambda p, B: p / B, "sum them"), (lambda p, B: "garbage", "could not check"), (lambda p, B: None, "returns None"),
 ])
 def test_replica_loss_wrong(capsys, answer, hint):
     ok, out = _run(capsys, ex.check_replica_loss, answer)

@@ -45,6 +45,9 @@ def check_replica_loss(replica_loss) -> tuple[bool, str]:
         got = replica_loss(per_example.copy(), n * b)
         if got is None:
             return False, "your function returns None: write its body (one line of NumPy) and run the cell again"
+        if np.ndim(got) > 0:
+            return False, (f"your function returns {np.size(got)} numbers, one per row: sum them into one number "
+                           "(and divide by the global batch size)")
         got = float(got)
         if np.isclose(got, right, rtol=1e-6, atol=1e-12):
             continue
