@@ -142,3 +142,44 @@ def test_additivity_right(capsys):
 def test_additivity_wrong(capsys, answer, hint):
     ok, out = _run(capsys, ex.check_additivity, answer, [0.3, -0.1], 0.5, 0.7)
     assert not ok and hint in out
+
+
+def _deeplift(x, r, W, b, w_out):  # the right answer of exercise 09.2
+    z, z_r = x @ W + b, r @ W + b
+    still = np.isclose(z, z_r)
+    m = np.where(still, z > 0, (np.maximum(z, 0) - np.maximum(z_r, 0)) / np.where(still, 1.0, z - z_r))
+    return (x - r) * (W @ (m * w_out))
+
+
+def _deeplift_no_guard(x, r, W, b, w_out):  # divides 0 by 0 where a unit did not move
+    z, z_r = x @ W + b, r @ W + b
+    return (x - r) * (W @ ((np.maximum(z, 0) - np.maximum(z_r, 0)) / (z - z_r) * w_out))
+
+
+def _deeplift_multipliers(x, r, W, b, w_out):  # forgets to multiply by x - r
+    d = _deeplift(x, r, W, b, w_out)
+    return d / (x - r)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_deeplift_relu_right(capsys, seed):
+    assert _run(capsys, ex.check_deeplift_relu, _deeplift, seed=seed)[0]
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (lambda x, r, W, b, w: ex._deeplift_relu(x, r, W, b, w, slope="gradient"), "gradient × (x − r)"),
+    (_deeplift_no_guard, "nan or inf"),
+    (_deeplift_multipliers, "those are the multipliers"),
+    (lambda x, r, W, b, w: x * _deeplift_multipliers(x, r, W, b, w), "not by x"),
+    (lambda x, r, W, b, w: -_deeplift(x, r, W, b, w), "signs are flipped"),
+    (lambda x, r, W, b, w: _deeplift(x, r, W, b, w) + 0.1, "add up to"),
+    (lambda x, r, W, b, w: _deeplift(x, r, W, b, w)[::-1] if not np.allclose(
+        _deeplift(x, r, W, b, w), _deeplift(x, r, W, b, w)[::-1]) else np.zeros(5), "not the rescale rule's"),
+    (lambda x, r, W, b, w: np.zeros(3), "shape (5,)"),
+    (_raises, "could not check"),
+    (lambda x, r, W, b, w: None, "returns None"),
+    (None, "no answer yet"),
+])
+def test_deeplift_relu_wrong(capsys, answer, hint):
+    ok, out = _run(capsys, ex.check_deeplift_relu, answer, seed=0)
+    assert not ok and hint in out

@@ -9,7 +9,7 @@ import numpy as np
 from aiaas_lib.exercises.feedback import exercise
 
 
-#: Exercise 09.2's game: coalition (players in alphabetical order, "" = nobody) -> value.
+#: Exercise 09.3's game: coalition (players in alphabetical order, "" = nobody) -> value.
 SHAPLEY_GAME = {"": 0, "A": 12, "B": 6, "C": 0, "AB": 24, "AC": 18, "BC": 6, "ABC": 30}
 
 
@@ -104,9 +104,100 @@ def check_permutation_shapley(answer, seed: int | None = None) -> tuple[bool, st
                   "the exact Shapley values, and each estimate adds up to v(N) − v(∅) exactly")
 
 
+def _relu_network(x, W, b, w_out):
+    """f(x) = w_out · relu(W^T x + b): one ReLU layer and a linear output, the network of exercise 09.2."""
+    return float(np.maximum(x @ W + b, 0) @ w_out)
+
+
+def _deeplift_relu(x, r, W, b, w_out, slope: str = "secant") -> np.ndarray:
+    """DeepLIFT contributions of the inputs of ``_relu_network`` against one reference ``r``.
+
+    ``slope="secant"`` is the rescale rule (the right answer); ``"gradient"`` uses the ReLU's derivative at
+    ``x`` instead (the typical mistake: gradient × (x − r)).
+    """
+    z, z_r = x @ W + b, r @ W + b
+    if slope == "gradient":
+        m = (z > 0).astype(float)
+    else:
+        still = np.abs(z - z_r) < 1e-12
+        m = np.where(still, (z > 0).astype(float),
+                     (np.maximum(z, 0) - np.maximum(z_r, 0)) / np.where(still, 1.0, z - z_r))
+    return (x - r) * (W @ (m * w_out))
+
+
+def _relu_case(rng: np.random.Generator, d: int = 5, h: int = 6):
+    """A fresh random network and input pair where some units cross zero and one unit does not move."""
+    W, b, w_out = rng.normal(size=(d, h)), rng.normal(scale=0.5, size=h), rng.normal(size=h)
+    W[:, 0] = 0.0  # unit 0 ignores the inputs: z == z_r there, the rescale rule's 0/0 case
+    x, r = rng.normal(size=d), rng.normal(size=d)
+    return x, r, W, b, w_out
+
+
+@exercise
+def check_deeplift_relu(answer, seed: int | None = None) -> tuple[bool, str]:
+    """Exercise 09.2: ``answer(x, r, W, b, w_out)`` returns DeepLIFT's rescale-rule contributions of the
+    inputs ``x`` (shape (d,)) against one reference ``r`` for the network ``f(x) = w_out · relu(W^T x + b)``
+    (``W`` (d, h), ``b`` and ``w_out`` (h,)): with ``z = x @ W + b`` and ``z_r = r @ W + b``, each hidden
+    unit's multiplier is the secant slope ``(relu(z) − relu(z_r)) / (z − z_r)`` (the derivative where
+    ``z == z_r``), and input ``k`` contributes ``(x_k − r_k) · Σ_j W[k, j] · m_j · w_out[j]``. Checked on
+    fresh random networks against the reference, and for summation-to-delta (``Σ c = f(x) − f(r)``).
+
+    Examples
+    --------
+    >>> def contributions(x, r, W, b, w_out):
+    ...     z, z_r = x @ W + b, r @ W + b
+    ...     still = np.isclose(z, z_r)
+    ...     m = np.where(still, z > 0, (np.maximum(z, 0) - np.maximum(z_r, 0)) / np.where(still, 1.0, z - z_r))
+    ...     return (x - r) * (W @ (m * w_out))
+    >>> check_deeplift_relu(contributions, seed=0)  # doctest: +ELLIPSIS
+    ✓ on 20 fresh random networks (... with a unit that changes sign): equal to the rescale rule, ...
+    True
+    """
+    rng = np.random.default_rng(seed)
+    crossings = 0
+    for _ in range(20):
+        x, r, W, b, w_out = _relu_case(rng)
+        want = _deeplift_relu(x, r, W, b, w_out)
+        delta = _relu_network(x, W, b, w_out) - _relu_network(r, W, b, w_out)
+        z, z_r = x @ W + b, r @ W + b
+        crossings += bool(((z > 0) != (z_r > 0)).any())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = answer(x.copy(), r.copy(), W.copy(), b.copy(), w_out.copy())
+        if out is None:
+            return False, "your function returns None: return an array of one contribution per input"
+        got = np.asarray(out, dtype=float).ravel()
+        if got.shape != want.shape:
+            return False, f"return one contribution per input, an array of shape {want.shape}; got {got.size} values"
+        if not np.isfinite(got).all():
+            return False, ("your contributions contain nan or inf: a unit whose input did not move (z == z_r) divides "
+                           "0 by 0; use the derivative there, e.g. np.where(np.isclose(z, z_r), z > 0, secant)")
+        if np.allclose(got, want, atol=1e-9):
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            multipliers = W @ (np.where(np.isclose(z, z_r), z > 0, (np.maximum(z, 0) - np.maximum(z_r, 0))
+                                        / np.where(np.isclose(z, z_r), 1.0, z - z_r)) * w_out)
+        if np.allclose(got, _deeplift_relu(x, r, W, b, w_out, slope="gradient"), atol=1e-9):
+            return False, ("that is gradient × (x − r): the ReLU's derivative at x, not the secant slope "
+                           "(relu(z) − relu(z_r)) / (z − z_r). Where a unit changes sign between r and x they differ, "
+                           "and the contributions no longer add up to f(x) − f(r)")
+        if np.allclose(got, multipliers, atol=1e-9):
+            return False, "those are the multipliers; a contribution is the multiplier times (x − r)"
+        if np.allclose(got, x * multipliers, atol=1e-9):
+            return False, "multiply the multipliers by the difference from the reference, x − r, not by x"
+        if np.allclose(got, -want, atol=1e-9):
+            return False, "the signs are flipped: use x − r (the input minus the reference), not r − x"
+        if not np.isclose(got.sum(), delta, atol=1e-9):
+            return False, (f"your contributions add up to {got.sum():.4g}, not f(x) − f(r) = {delta:.4g}: with secant "
+                           "slopes every step of the chain rule is exact, so the sum must equal the change in output")
+        return False, ("the contributions add up to f(x) − f(r) but are not the rescale rule's; compute one multiplier "
+                       "per hidden unit, (relu(z) − relu(z_r)) / (z − z_r), and pass it back through W and w_out")
+    return True, (f"on 20 fresh random networks ({crossings} with a unit that changes sign): equal to the rescale "
+                  "rule, and the contributions add up to f(x) − f(r)")
+
+
 @exercise
 def check_shapley_game(answer) -> tuple[bool, str]:
-    """Exercise 09.2: the Shapley values ``[phi_A, phi_B, phi_C]`` of :data:`SHAPLEY_GAME` (a dict
+    """Exercise 09.3: the Shapley values ``[phi_A, phi_B, phi_C]`` of :data:`SHAPLEY_GAME` (a dict
     ``{"A": ..., "B": ..., "C": ...}`` is accepted too).
 
     Examples
@@ -148,7 +239,7 @@ def check_shapley_game(answer) -> tuple[bool, str]:
 
 @exercise
 def check_top_shap_feature(answer, values, names) -> tuple[bool, str]:
-    """Exercise 09.3: the name of the feature with the largest mean |SHAP value| over the rows of ``values``
+    """Exercise 09.4: the name of the feature with the largest mean |SHAP value| over the rows of ``values``
     (shape (n, n_features), columns named by ``names``).
 
     Examples
@@ -182,7 +273,7 @@ def check_top_shap_feature(answer, values, names) -> tuple[bool, str]:
 
 @exercise
 def check_additivity(answer, values, base_value, prediction) -> tuple[bool, str]:
-    """Exercise 09.4: one row's prediction rebuilt from its explanation, ``base_value + sum(values)``,
+    """Exercise 09.5: one row's prediction rebuilt from its explanation, ``base_value + sum(values)``,
     checked against the model's own ``prediction`` (to 1e-4: float32 models).
 
     Examples
