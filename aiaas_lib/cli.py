@@ -12,8 +12,9 @@ The ``aiaas`` command line.
     aiaas serve --ray [--replicas N] ...   the same service on Ray Serve replicas (aiaas_lib.scaling.ray_serve)
     aiaas serve --registry DIR [--host H] [--port P] [--api-keys-file F] [--batching] [--drain-seconds S]
                          serve the registry's models (TF Serving REST, KServe V2, explain, OpenAI-compatible
-                         text routes, /metrics); [--canary-weight W] [--shadow] split the default route
-                         with the 'canary' label (POST /v1/models/{name}:reload changes it at run time)
+                         text routes, /metrics); [--canary-weight [NAME=]W] [--shadow] split the default route
+                         with the 'canary' label (POST /v1/models/{name}:reload changes it at run time);
+                         [--poll-seconds S] follow the registry (new models, label changes) without a restart
     aiaas conformance URL [--model NAME] [--api-key K] ...   grade a server (aiaas_lib.conformance.cli)
     aiaas models list|show|register|promote|rollback|label ...   manage the registry (aiaas_lib.registry_cli)
 """
@@ -65,8 +66,13 @@ def _serve(args) -> int:
         "registry": args.registry, "host": args.host, "port": args.port, "api_keys_file": args.api_keys_file,
         "batching": True if args.batching else None, "drain_seconds": args.drain_seconds,
         "models": args.models,
-        "canary_weight": args.canary_weight, "shadow": True if args.shadow else None,
+        "shadow": True if args.shadow else None, "poll_seconds": args.poll_seconds,
     }.items() if v is not None}
+    for weight in args.canary_weight or []:  # W for every model, or NAME=W for one
+        if "=" in weight:
+            overrides.setdefault("canary_weights", []).append(weight)
+        else:
+            overrides["canary_weight"] = weight
     if "AIAAS_GC_FREEZE" not in os.environ:  # a long-running server process: freeze the loaded objects
         overrides["gc_freeze"] = True
     try:
@@ -128,8 +134,12 @@ def main(argv: list[str] | None = None) -> int:
                        help="after SIGTERM, report not ready for this long before stopping (default 0)")
     serve.add_argument("--models", nargs="+", default=None,
                        help="names (or name@version / name@label) to serve; default: all")
-    serve.add_argument("--canary-weight", type=float, default=None,
-                       help="share (0..1) of default-route requests answered by the 'canary' label (default 0)")
+    serve.add_argument("--canary-weight", action="append", default=None, metavar="[NAME=]W",
+                       help="share (0..1) of default-route requests answered by the 'canary' label: W for every "
+                            "model, NAME=W for one (repeatable; default 0)")
+    serve.add_argument("--poll-seconds", type=float, default=None,
+                       help="follow the registry without a restart: new models and label changes are picked up "
+                            "this often (default 0: only POST /v1/models/{name}:reload)")
     serve.add_argument("--shadow", action="store_true",
                        help="the 'canary' version also scores every request silently (metrics only)")
     serve.set_defaults(func=_serve)

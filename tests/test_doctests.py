@@ -12,6 +12,8 @@ MODULES = [
     "explain.lime_wrappers", "explain.metrics", "explain.plots",
     "defaults", "serving.settings", "serving.errors", "serving.security", "serving.metrics", "serving.batching",
     "serving.runtime", "serving.service", "serving.app", "serving.server", "serving.openai_api",
+    "serving.loading", "serving.openapi", "serving.text_runtime", "serving.explaining",
+    "conformance", "conformance.core", "conformance.runner",
     "loadtest", "source_design", "monitoring.drift", "monitoring.prometheus", "monitoring.traffic",
     "compression", "compression.quantize", "compression.prune", "compression.kd", "compression.measure",
     "compression.keras_classes",
@@ -27,6 +29,29 @@ MODULES = [
     "exercises.nb15_compression", "exercises.nb16_privacy_and_security", "exercises.nb17_scaling_out",
     "privacy.sgd", "privacy.federated", "privacy.dp", "privacy.adversarial", "privacy.membership", "privacy.service",
 ]
+
+# Modules with no Examples section, and why: a new module must land in one of the two lists.
+NO_EXAMPLES = {
+    "cli": "argument parsing; tests/test_cli.py runs it", "registry_cli": "tests/test_registry_cli.py runs it",
+    "conformance.cli": "tests/test_conformance_kit.py runs it",
+    "conformance.tfserving": "checks against a server; tests/test_conformance_*.py",
+    "conformance.oip": "checks against a server; tests/test_conformance_*.py",
+    "conformance.openai_api": "checks against a server; tests/test_conformance_*.py",
+    "exercises": "a package of per-notebook modules", "exercises.feedback": "the decorator; tests/_feedback.py",
+    "monitoring": "re-exports", "privacy": "re-exports", "scaling": "re-exports", "serving": "re-exports",
+    "serving.docs": "HTML pages; tests/test_docs_offline.py", "serving.kserve": "routes; tests/test_serving_*.py",
+    "serving.tfserving": "routes; tests/test_serving_*.py",
+}
+
+
+def test_every_module_is_listed():
+    import pkgutil
+
+    import aiaas_lib
+
+    found = {m.name.removeprefix("aiaas_lib.") for m in pkgutil.walk_packages(aiaas_lib.__path__, "aiaas_lib.")}
+    assert found - set(MODULES) - set(NO_EXAMPLES) == set(), "add the new module's Examples and list it here"
+    assert not set(MODULES) & set(NO_EXAMPLES)
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -104,11 +104,37 @@ def test_model_that_fails_to_load_is_reported(tiny_registry, tmp_path):
         poll_until(lambda: c.app.state.service.loaded, 30, "the load attempt to end")
         ready, status = c.get("/v2/health/ready"), c.get("/v1/models/fashion").json()
         predict = c.post("/v1/models/fashion:predict", json={"instances": images(1).tolist()})
-    assert ready.status_code == 503 and "IntegrityError" in ready.json()["error"]
+    assert ready.status_code == 503 and "no model is available" in ready.json()["error"]
+    assert "IntegrityError" in ready.json()["failed"]["fashion"]
     assert status["model_version_status"][0]["state"] == "END"
     assert "IntegrityError" in status["model_version_status"][0]["status"]["error_message"]
     assert_error(predict, 500, "failed to load and will not be retried")  # not a "retry later" 503
     assert "retry-after" not in predict.headers and "tell the model's owner" in predict.json()["error"]
+
+
+def test_one_broken_model_does_not_take_the_others_down(tiny_registry, tmp_path, caplog):
+    root = tmp_path / "reg"
+    shutil.copytree(tiny_registry, root)
+    good = (root / "fashion" / "1" / "model.keras").read_bytes()
+    (root / "fashion" / "1" / "model.keras").write_bytes(b"tampered")
+    with caplog.at_level("INFO", logger="aiaas.serving"), TestClient(create_app(Settings(registry=root))) as c:
+        wait_ready(c.get)
+        ready = c.get("/v2/health/ready")
+        churn, fashion = c.get("/v2/models/churn/ready"), c.get("/v2/models/fashion/ready")
+        predict = c.post("/v1/models/churn:predict", json={"instances": churn_rows(1)})
+        (root / "fashion" / "1" / "model.keras").write_bytes(good)  # the owner fixes it, then reloads
+        reload = c.post("/v1/models/fashion:reload")
+        fixed = c.post("/v1/models/fashion:predict", json={"instances": images(1).tolist()})
+        ready_after = c.get("/v2/health/ready").json()
+    assert ready.status_code == 200 and list(ready.json()["failed"]) == ["fashion"]
+    assert "IntegrityError" in ready.json()["failed"]["fashion"]
+    assert churn.json() == {"name": "churn", "ready": True} and predict.status_code == 200
+    assert_error(fashion, 500, "IntegrityError")
+    logged = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("ready: serving {'churn'") and "NOT serving (failed to load): {'fashion'" in m
+               for m in logged), logged
+    assert any("model fashion is broken" in m for m in logged)
+    assert reload.status_code == 200 and fixed.status_code == 200 and ready_after == {"ready": True}
 
 
 def test_unknown_model_in_settings_stops_start_up(tiny_registry):
@@ -196,6 +222,11 @@ def test_explain_values_add_up_to_the_prediction(client):
         assert list(e["values"]) == NUMERIC + CATEGORICAL
         # 1e-4: DeepExplainer is additive to ~1e-6 in float32; this leaves room for rounding
         assert abs(e["base_value"] + sum(e["values"].values()) - e["prediction"]) < 1e-4
+
+
+def test_explain_says_its_method_deep_for_the_course_builder(client):
+    info = client.post("/v1/models/churn:explain", json={"instances": churn_rows(1)}).json()["explainer"]
+    assert info["method"] == "deep" and info["model_rows_per_instance"] == info["background_rows"] > 0
 
 
 def test_explain_refuses_tensor_models(client):

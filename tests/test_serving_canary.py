@@ -13,6 +13,7 @@ from _serving import CATEGORICAL, NUMERIC, churn_rows, ready_client
 from aiaas_lib.monitoring import parse_metrics, predictions_by_version
 from aiaas_lib.registry import ModelRegistry
 from aiaas_lib.serving import Settings, create_app
+from fastapi.testclient import TestClient
 
 KEY = "canary-test-key-aaaaaaaa"
 
@@ -237,12 +238,95 @@ def test_reload_that_fails_to_load_keeps_the_old_routing(registry_copy, serve):
     assert predict(client).headers["x-model-version"] == "1"
 
 
-def test_cli_passes_canary_flags_to_the_settings(churn_registry, monkeypatch, tmp_path):
+def test_cli_passes_canary_flags_to_the_settings(churn_registry, monkeypatch, tmp_path, capsys):
     from aiaas_lib import cli
     from aiaas_lib.serving import server
 
-    seen = {}
-    monkeypatch.setattr(server, "serve", lambda settings: seen.setdefault("s", settings) and 0)
+    seen = []
+    monkeypatch.setattr(server, "serve", lambda settings: seen.append(settings) or 0)
     assert cli.main(["serve", "--registry", churn_registry, "--canary-weight", "0.25", "--shadow"]) == 0
-    assert (seen["s"].canary_weight, seen["s"].shadow) == (0.25, True)
+    assert (seen[-1].canary_weight, seen[-1].shadow, seen[-1].canary_weights) == (0.25, True, {})
+    assert cli.main(["serve", "--registry", churn_registry, "--canary-weight", "churn=0.2",
+                     "--canary-weight", "0.1", "--poll-seconds", "2"]) == 0
+    assert (seen[-1].canary_weights, seen[-1].canary_weight, seen[-1].poll_seconds) == ({"churn": 0.2}, 0.1, 2.0)
     assert cli.main(["serve", "--registry", churn_registry, "--canary-weight", "2"]) == 2
+    assert cli.main(["serve", "--registry", churn_registry, "--canary-weight", "churn=1.5"]) == 2
+    assert "canary weight 'churn=1.5': the weight must be a number between 0 and 1" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- per-model weights, safe updates, polling
+def test_canary_weight_per_model(serve):
+    client = serve(canary_weights="churn=1.0", canary_seed=0)
+    assert client.get("/v1/models/churn/traffic").json()["canary_weight"] == 1.0
+    assert predict(client).headers["x-model-version"] == "2"
+
+
+def test_canary_weight_for_a_model_not_served_stops_start_up(churn_registry):
+    with pytest.raises(ValueError, match=r"canary_weights names models \['nope'\] that are not served"):
+        with TestClient(create_app(Settings(registry=churn_registry, canary_weights="nope=0.2"))):
+            pass
+
+
+def test_rollback_clears_the_canary_weight_and_shadow_for_good(registry_copy, serve, caplog):
+    root = registry_copy
+    client = serve(registry=root, canary_weight=0.5, shadow=True, canary_seed=0)
+    reg = ModelRegistry(root)
+    reg.promote("churn", 2, "stable")
+    client.post("/v1/models/churn:reload")
+    reg.rollback("churn", "stable")  # removes the canary label, which pointed at version 2
+    with caplog.at_level("INFO", logger="aiaas.serving"):
+        reply = client.post("/v1/models/churn:reload").json()
+    assert (reply["stable"], reply["canary"], reply["canary_weight"], reply["shadow"]) == (1, None, 0.0, False)
+    assert "weight 0.00, shadow False" in caplog.records[-1].getMessage()  # the log agrees with the reply
+    reg.set_label("churn", "canary", 2)  # a new canary label gets no traffic until a weight is asked for
+    reply = client.post("/v1/models/churn:reload").json()
+    assert (reply["canary_weight"], reply["shadow"]) == (0.0, False)
+    assert {predict(client).headers["x-model-version"] for _ in range(20)} == {"1"}
+
+
+def _register_copy(root, name: str, version: int = 1) -> int:
+    """Register the churn model's version ``version`` again, as the next version of ``name``."""
+    reg = ModelRegistry(root)
+    meta = reg.metadata("churn", version)
+    keep = {k: meta[k] for k in ("kind", "numeric", "categorical", "input_schema", "output") if k in meta}
+    return reg.register(name, reg.load("churn", version), keep)
+
+
+def test_reload_never_serves_a_version_nobody_labelled(registry_copy, serve, caplog):
+    root = registry_copy
+    client = serve(registry=root)
+    assert _register_copy(root, "churn") == 3
+    with caplog.at_level("WARNING", logger="aiaas.serving"):
+        reply = client.post("/v1/models/churn:reload").json()
+    assert reply["stable"] == 1 and predict(client).headers["x-model-version"] == "1"  # 'stable' still says 1
+    ModelRegistry(root).remove_label("churn", "stable")
+    with caplog.at_level("WARNING", logger="aiaas.serving"):
+        reply = client.post("/v1/models/churn:reload").json()
+    assert reply["stable"] == 1 and predict(client).headers["x-model-version"] == "1"  # no label: no switch
+    assert "has no 'stable' label: still serving version 1, not the newest 3" in caplog.text
+
+
+def test_reload_serves_a_model_registered_after_start_up(registry_copy, serve):
+    root = registry_copy
+    client = serve(registry=root)
+    assert client.post("/v1/models/late:reload").status_code == 404
+    _register_copy(root, "late")
+    reply = client.post("/v1/models/late:reload")
+    assert reply.status_code == 200 and reply.json()["stable"] == 1, reply.text
+    answer = client.post("/v1/models/late:predict", json={"instances": rows(1)})
+    assert answer.status_code == 200 and answer.headers["x-model-version"] == "1"
+
+
+def test_polling_follows_the_registry_without_a_restart(registry_copy, serve, caplog):
+    from aiaas_lib.loadtest import poll_until
+
+    root = registry_copy
+    with caplog.at_level("INFO", logger="aiaas.serving"):
+        client = serve(registry=root, poll_seconds=0.2)
+        _register_copy(root, "late")
+        poll_until(lambda: client.post("/v1/models/late:predict", json={"instances": rows(1)}).status_code == 200,
+                   30, "the new model to be served")
+        ModelRegistry(root).promote("churn", 2, "stable")
+        poll_until(lambda: predict(client).headers["x-model-version"] == "2", 30, "the promotion to be followed")
+    assert "registry poll: late: new, available" in caplog.text
+    assert "registry poll: churn: reloaded, stable 2" in caplog.text

@@ -346,3 +346,53 @@ def test_tabular_runtime_keeps_a_compiled_head_for_other_layers():
 
     rt, _ = _churn_runtime(with_batchnorm)
     assert rt.call_path == "numpy encoder + tf.function head"
+
+
+# ------------------------------------------------------------------------------ explainer choice
+def _numeric_runtime(width: int, features_name: str = "concat"):
+    """A ModelRuntime for a plain functional model on ``width`` numeric columns: one Normalization over all of
+    them after a Concatenate named ``features_name`` (a practitioner's pattern, not the course's builder)."""
+    import pandas as pd
+
+    from aiaas_lib.env import import_tensorflow
+    from aiaas_lib.serving.runtime import ModelRuntime
+    from aiaas_lib.signature import serving_metadata
+
+    import_tensorflow()
+    import keras
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    columns = [f"x{i}" for i in range(width)]
+    frame = pd.DataFrame(rng.normal(size=(200, width)).round(3), columns=columns)
+    inputs = {c: keras.Input((1,), name=c) for c in columns}
+    joined = keras.layers.Concatenate(name=features_name)([inputs[c] for c in columns])
+    norm = keras.layers.Normalization()
+    norm.adapt(frame.to_numpy("float32"))
+    hidden = keras.layers.Dense(4, activation="tanh")(norm(joined))
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(hidden))
+    meta = serving_metadata(model, data=frame, n_background=50)
+    runtime = ModelRuntime("plain", 1, model, meta)
+    runtime.warm_up()
+    return runtime, frame
+
+
+@pytest.mark.parametrize("width, features_name, method", [
+    (4, "features", None),  # the course's layer name on another structure: deep only if it adds up
+    (4, "concat", "exact"),
+    (11, "concat", "permutation"),  # 2**11 coalitions x 20 background rows exceed the budget
+])
+def test_explainer_falls_back_to_a_model_agnostic_method_within_budget(width, features_name, method):
+    from aiaas_lib.serving.explaining import EVAL_BUDGET, RuntimeExplainer
+
+    runtime, frame = _numeric_runtime(width, features_name)
+    explainer = RuntimeExplainer(runtime)
+    info = explainer.info
+    if method is not None:
+        assert info["method"] == method and "model-agnostic" in info["reason"], info
+    assert info["model_rows_per_instance"] <= max(EVAL_BUDGET, info["background_rows"])
+    rows = frame.iloc[:3]
+    values, base, names = explainer(rows)
+    prediction = runtime.predict(runtime._column_inputs(rows)).ravel()
+    assert names == runtime.numeric and sorted(names) == sorted(frame.columns) and values.shape == (3, width)
+    np.testing.assert_allclose(values.sum(axis=1) + base, prediction, atol=1e-5)  # additive whatever the method

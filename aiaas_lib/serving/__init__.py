@@ -16,11 +16,13 @@ module                 what
 :mod:`.settings`       :class:`Settings` — everything configurable, from ``AIAAS_*`` environment variables
 :mod:`.app`            :func:`create_app` — the FastAPI app factory and its start-up/shut-down lifecycle
 :mod:`.server`         uvicorn with a graceful stop (not ready first, drain, finish in-flight requests)
-:mod:`.service`        the served models, readiness, the one prediction path; canary, shadow, live reload
+:mod:`.service`        the served models, readiness per model, the one prediction path; canary, shadow, live
+                       reload, registry polling
 :mod:`.loading`        the one way to load a version by its kind, and the routes that serve each kind
 :mod:`.runtime`        one loaded tabular or tensor version: compiled call, row and array checks
 :mod:`.text_runtime`   one loaded generation (tiny GPT) or embedding (BERT) version
 :mod:`.tfserving`      TF Serving REST routes (status, metadata, ``:predict``) and ``:explain``
+:mod:`.explaining`     the explainer of ``:explain``: deep where the model allows, else exact/permutation Shapley
 :mod:`.kserve`         KServe V2 / Open Inference Protocol routes (health, metadata, ready, ``infer``), V2 tensors
 :mod:`.openai_api`     OpenAI-compatible routes: ``/v1/models``, completions, chat completions, embeddings
 :mod:`.openapi`        the OpenAPI document: bodies, errors and examples per protocol and per served model

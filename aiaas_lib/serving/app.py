@@ -50,7 +50,9 @@ def create_app(settings: Settings | None = None, registry=None) -> FastAPI:
 
     At start-up (the ASGI lifespan) the app decides which model versions to serve (an unknown model in
     ``settings.models`` stops the start with an error), then loads them in the background: liveness is
-    200 at once, readiness turns 200 when every model is loaded. ``app.state.service`` holds the
+    200 at once, readiness turns 200 when no model is loading and one at least is available (a model that
+    fails to load is reported by name, see :mod:`.service`); with ``poll_seconds`` the registry is then
+    followed. ``app.state.service`` holds the
     :class:`~aiaas_lib.serving.service.Service` (models, metrics, ``begin_shutdown()``).
 
     Examples
@@ -74,7 +76,14 @@ def create_app(settings: Settings | None = None, registry=None) -> FastAPI:
                 gc.collect()
                 gc.freeze()
             await service.start_batchers()
-            log.info("ready: serving %s", {n: e.planned for n, e in service.entries.items()})
+            service.log_ready()
+            while service.settings.poll_seconds > 0 and not service.shutting_down:  # follow the registry
+                await asyncio.sleep(service.settings.poll_seconds)
+                try:
+                    for line in await service.poll():
+                        log.info("registry poll: %s", line)
+                except Exception as err:  # noqa: BLE001 — a bad poll must not stop serving
+                    log.error("registry poll failed: %s: %s", type(err).__name__, err)
 
         loading = asyncio.create_task(load())
         try:

@@ -6,10 +6,12 @@ KServe V2 — the Open Inference Protocol — over REST, as ``tritonclient.http`
 ======================================================  =============================================
 route                                                   what
 ======================================================  =============================================
-``GET  /v2/health/live``, ``/v2/health/ready``          public; 200, or 503 while loading/stopping
+``GET  /v2/health/live``, ``/v2/health/ready``          public; 200, or 503 while loading/stopping (ready
+                                                        names any model that failed to load, see below)
 ``GET  /v2``                                            server metadata
 ``GET  /v2/models/{name}[/versions/{v}]``               name, versions, platform, inputs, outputs
-``GET  /v2/models/{name}[/versions/{v}]/ready``         200 when that model is loaded
+``GET  /v2/models/{name}[/versions/{v}]/ready``         200 when that model is loaded; 500 with the reason
+                                                        when it failed to load
 ``POST /v2/models/{name}[/versions/{v}]/infer``         ``{"inputs": [{name, shape, datatype, data}]}``
 ======================================================  =============================================
 
@@ -60,10 +62,14 @@ async def live():
 
 @health.get("/v2/health/ready")
 async def ready(svc: ServiceDep):
-    """Readiness: every model loaded and not shutting down (503 with the reason otherwise)."""
+    """Readiness: no model loading, at least one available, not shutting down (503 with the reason
+    otherwise). Models that failed to load are named with their reason under ``failed`` — they do not take
+    the others out of rotation; ``/v2/models/{name}/ready`` says the same per model."""
+    failed = svc.failed()
     if svc.ready:
-        return {"ready": True}
-    return JSONResponse({"ready": False, "error": f"not ready: {svc.not_ready_reason()}"}, status_code=503)
+        return {"ready": True, "failed": failed} if failed else {"ready": True}
+    body = {"ready": False, "error": f"not ready: {svc.not_ready_reason()}"}
+    return JSONResponse({**body, "failed": failed} if failed else body, status_code=503)
 
 
 @router.get("/v2")
@@ -99,7 +105,8 @@ def _ready(svc: Service, name: str, version: str | None = None) -> dict:
 
 @router.get("/v2/models/{name}/ready")
 async def model_ready(name: str, svc: ServiceDep):
-    """200 when the model is loaded; 404 unknown, 503 loading, failed or shutting down."""
+    """200 when the model is loaded; 404 unknown, 503 loading or shutting down, 500 when it failed to load (the
+    reason in the error; the other models are served all the same)."""
     return _ready(svc, name)
 
 

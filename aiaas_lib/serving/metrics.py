@@ -14,7 +14,7 @@ metric                                 type       labels
 ``aiaas_inference_duration_seconds``   histogram  model — time of the model call alone
 ``aiaas_batch_rejected_total``         counter    model — requests refused because the queue was full
 ``aiaas_model_load_seconds``           gauge      model, version
-``aiaas_ready``                        gauge      — 1 when every model is loaded and not shutting down
+``aiaas_ready``                        gauge      — 1 when ready (no model loading, one available, see service)
 ``aiaas_predictions_total``            counter    model, version, role — rows answered (role ``stable``,
                                                   ``canary``, or ``pinned`` for /versions and /labels)
 ``aiaas_canary_weight``                gauge      model — share of default-route requests to the canary

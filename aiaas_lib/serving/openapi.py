@@ -263,7 +263,11 @@ _OK = {
     "metadata": {"type": "object", "required": ["model_spec", "metadata"]},
     ":predict": {"type": "object", "anyOf": [{"required": ["predictions"]}, {"required": ["outputs"]}],
                  "properties": {"predictions": {"type": "array"}, "outputs": {"type": "array"}}},
-    ":explain": {"type": "object", "required": ["explanations"], "properties": {"explanations": {"type": "array"}}},
+    ":explain": {"type": "object", "required": ["explanations", "explainer"], "properties": {
+        "explanations": {"type": "array"},
+        "explainer": {"type": "object", "required": ["method", "reason", "model_rows_per_instance"], "properties": {
+            "method": {"type": "string", "enum": ["deep", "exact", "permutation"]}, "reason": {"type": "string"},
+            "model_rows_per_instance": {"type": "integer"}, "background_rows": {"type": "integer"}}}}},
     "/infer": {"type": "object", "required": ["model_name", "model_version", "outputs"]},
     "/v1/models": {"type": "object", "required": ["object", "data"], "properties": {
         "object": {"const": "list"}, "data": {"type": "array"}}},

@@ -12,10 +12,12 @@ serving the requests in flight).
 
 Canary, shadow and live updates. The default route of a model (``/v1/models/{name}:predict``,
 ``/v2/models/{name}/infer``) is answered by its *stable* version (the ``stable`` label, or the version
-named in ``models``), except:
+named in ``models``; a model without a ``stable`` label serves its newest version at start-up, and a reload or
+poll never moves it to a version nobody labelled — label it ``stable`` to switch), except:
 
-- **canary**: when the model has a ``canary`` label (another version) and ``canary_weight`` w > 0, each
-  request goes to the canary with probability w (:meth:`Service.route`, a seedable RNG);
+- **canary**: when the model has a ``canary`` label (another version) and its canary weight w > 0
+  (``canary_weights[name]``, else ``canary_weight``; the reload route sets it at run time), each request goes
+  to the canary with probability w (:meth:`Service.route`, a seedable RNG);
 - **shadow**: when ``shadow`` is on, the canary also scores every request the stable version answered,
   *after* the reply is computed (a background task): its outputs and its disagreement with the stable
   version go to the metrics and :attr:`ModelEntry.shadow_log`; its errors never reach the client.
@@ -25,7 +27,19 @@ Every prediction reply carries the answering version in the ``x-model-version`` 
 needed versions in a worker thread and then switches in one step (no ``await`` in between, so no request
 sees half a switch); promote and rollback are the registry's job (``ModelRegistry.promote`` /
 ``rollback``), a reload makes the service follow them. Versions loaded once stay in memory until the
-process stops (a rollback then needs no loading).
+process stops (a rollback then needs no loading). When the ``canary`` label is gone (a registry rollback
+removes it), a reload sets that model's canary weight to 0 and shadow off: a later ``canary`` label gets no
+traffic until a weight is asked for again. Every switch is logged with the state it leaves.
+
+Readiness policy. Each model is ``LOADING``, ``AVAILABLE`` or ``FAILED`` (with the reason), reported by
+``GET /v2/models/{name}/ready`` and the status routes. The server (``/v2/health/ready``) is ready once no
+model is loading and at least one model is available (or the registry is empty): one broken model does not
+take the others out of rotation; it is named with its reason in the readiness body and logged at ERROR.
+
+Live updates without a restart. With ``poll_seconds`` > 0 (:meth:`Service.poll`, like TF Serving's
+file-system source), the registry is re-read every ``poll_seconds``: a new model (when ``models`` is empty)
+is loaded and served, and a model whose versions or labels changed is reloaded; ``POST
+/v1/models/{name}:reload`` of a registered model not yet served adds it at once.
 """
 from __future__ import annotations
 
@@ -122,48 +136,72 @@ class Service:
     # ---------------------------------------------------------------------------------- lifecycle
     @property
     def ready(self) -> bool:
-        """True once every model is loaded, until shutdown begins."""
-        return self.loaded and not self.shutting_down and all(e.state == "AVAILABLE" for e in self.entries.values())
+        """True once no model is loading and at least one is available (or none is served), until shutdown
+        begins: a model that failed to load is reported (:meth:`failed`) but does not stop the others."""
+        if not self.loaded or self.shutting_down:
+            return False
+        states = [e.state for e in self.entries.values()]
+        return "LOADING" not in states and (not states or "AVAILABLE" in states)
+
+    def failed(self) -> dict[str, str]:
+        """The models that failed to load, with the reason of each."""
+        return {n: e.error for n, e in sorted(self.entries.items()) if e.state == "FAILED"}
 
     def not_ready_reason(self) -> str:
         """Why the service is not ready (empty when it is)."""
         if self.shutting_down:
             return "the service is shutting down"
         loading = sorted(n for n, e in self.entries.items() if e.state == "LOADING")
-        failed = {n: e.error for n, e in self.entries.items() if e.state == "FAILED"}
-        if failed:
-            return f"models failed to load: {failed}"
         if loading or not self.loaded:
             return f"loading models {loading}"
+        failed = self.failed()
+        if failed and not self.ready:
+            return f"no model is available; models failed to load: {failed}"
         return ""
+
+    def weight_for(self, name: str) -> float:
+        """The canary weight model ``name`` starts with: ``canary_weights[name]``, else ``canary_weight``."""
+        return self.settings.canary_weights.get(name, self.settings.canary_weight)
 
     def plan(self) -> None:
         """Decide which model versions to load (quick; raises ValueError for a bad ``models`` setting)."""
         from aiaas_lib.registry import RegistryError
 
         specs = self.settings.models or self.registry.models()
+        unknown = sorted(set(self.settings.canary_weights) - {_parse_model_spec(s)[0] for s in specs})
+        if unknown:
+            raise ValueError(f"canary_weights names models {unknown} that are not served; served: "
+                             f"{sorted(_parse_model_spec(s)[0] for s in specs)}")
         entries = {}
-        weight, shadow = self.settings.canary_weight, self.settings.shadow
         for spec in specs:
             name, ref = _parse_model_spec(spec)
             try:
-                default, planned, labels, registered, canary = self._read_labels(name, ref, weight, shadow)
+                entries[name] = self._new_entry(name, ref)
             except (RegistryError, ValueError) as err:
                 raise ValueError(f"cannot serve models={specs!r} from {self.registry}: {err}") from err
-            entries[name] = ModelEntry(name, default, planned, labels, registered, ref=ref, canary=canary,
-                                       canary_weight=weight, shadow=shadow,
-                                       shadow_log=deque(maxlen=self.settings.shadow_log_size))
-            self.metrics.canary_weight.labels(model=name).set(weight if canary is not None else 0.0)
         if not entries:
             log.warning("registry %s has no models: the service will serve none", self.registry.root)
         self.entries = entries
 
-    def _read_labels(self, name: str, ref: str | None, weight: float, shadow: bool):
+    def _new_entry(self, name: str, ref: str | None = None) -> ModelEntry:
+        """The entry of model ``name`` as the registry says now (not loaded yet)."""
+        weight, shadow = self.weight_for(name), self.settings.shadow
+        default, planned, labels, registered, canary = self._read_labels(name, ref, weight, shadow)
+        self.metrics.canary_weight.labels(model=name).set(weight if canary is not None else 0.0)
+        return ModelEntry(name, default, planned, labels, registered, ref=ref, canary=canary, canary_weight=weight,
+                          shadow=shadow, shadow_log=deque(maxlen=self.settings.shadow_log_size))
+
+    def _read_labels(self, name: str, ref: str | None, weight: float, shadow: bool, current: int | None = None):
         """(default, planned, labels, registered, canary) of model ``name`` as the registry says now; the
-        canary (a ``canary`` label on another version) is planned only when ``weight > 0`` or ``shadow``."""
+        canary (a ``canary`` label on another version) is planned only when ``weight > 0`` or ``shadow``.
+        Without ``ref`` or a ``stable`` label the default is ``current`` (the version served now, on a reload)
+        while it is still registered, else the newest version: registering a version never makes it live."""
         labels = self.registry.labels(name)
         registered = self.registry.versions(name)
-        default = self.registry.resolve(name, ref if ref else ("stable" if "stable" in labels else "latest"))
+        if ref or "stable" in labels or current not in registered:
+            default = self.registry.resolve(name, ref if ref else ("stable" if "stable" in labels else "latest"))
+        else:
+            default = current
         canary = labels.get("canary")
         if canary == default or canary not in registered or not (weight > 0 or shadow):
             canary = None
@@ -174,20 +212,94 @@ class Service:
 
     def load_all(self) -> None:
         """Load every planned version (blocking; run in a worker thread). A version that fails marks its
-        model ``FAILED`` with the reason, and the service stays not ready."""
+        model ``FAILED`` with the reason (logged; the other models still serve, see the readiness policy)."""
         for entry in self.entries.values():
-            try:
-                for version in entry.planned:
-                    runtime = load_runtime(self.registry, entry.name, version)
-                    entry.runtimes[version] = runtime
-                    self.metrics.load_seconds.labels(model=entry.name, version=str(version)).set(runtime.load_seconds)
-                    log.info("loaded %s version %d in %.2f s", entry.name, version, runtime.load_seconds)
-                entry.state = "AVAILABLE"
-            except Exception as err:  # noqa: BLE001 — reported in the model's status, not raised
-                entry.state, entry.error = "FAILED", f"{type(err).__name__}: {err}"
-                log.error("model %s failed to load: %s", entry.name, entry.error)
+            self._load_entry(entry)
         self.loaded = True
         self.metrics.ready.set(1 if self.ready else 0)
+
+    def _load_entry(self, entry: ModelEntry) -> None:
+        """Load the planned versions of one entry (blocking): ``AVAILABLE``, or ``FAILED`` with the reason."""
+        try:
+            for version in entry.planned:
+                runtime = load_runtime(self.registry, entry.name, version)
+                entry.runtimes[version] = runtime
+                self.metrics.load_seconds.labels(model=entry.name, version=str(version)).set(runtime.load_seconds)
+                log.info("loaded %s version %d in %.2f s", entry.name, version, runtime.load_seconds)
+            entry.state, entry.error = "AVAILABLE", ""
+        except Exception as err:  # noqa: BLE001 — reported in the model's status, not raised
+            entry.state, entry.error = "FAILED", f"{type(err).__name__}: {err}"
+            log.error("model %s is broken and not served (the others are): %s", entry.name, entry.error)
+
+    def log_ready(self) -> None:
+        """Log what is served and, at ERROR, each model that failed to load with its reason."""
+        served = {n: e.planned for n, e in self.entries.items() if e.state == "AVAILABLE"}
+        failed = self.failed()
+        if self.ready:
+            log.info("ready: serving %s%s", served, f"; NOT serving (failed to load): {failed}" if failed else "")
+        else:
+            log.error("not ready: %s", self.not_ready_reason())
+
+    async def add_model(self, name: str, ref: str | None = None) -> ModelEntry:
+        """Serve registered model ``name`` that is not served yet, or load a ``FAILED`` one again (a reload of
+        it, or :meth:`poll`): read its labels, load it in a worker thread, then add it. 404 when it is not in
+        the registry, or is new while the service serves a fixed ``models`` list."""
+        from anyio import to_thread
+
+        from aiaas_lib.registry import RegistryError
+
+        if name not in self.entries and self.settings.models:
+            raise ServiceError(404, f"model {name!r} is not served; this service serves models={self.settings.models} "
+                                    "only (start it without models= to pick up new ones)")
+        if name not in self.registry.models():
+            raise ServiceError(404, f"model {name!r} is not served nor registered; served models: "
+                                    f"{sorted(self.entries)}")
+        try:
+            entry = await to_thread.run_sync(self._new_entry, name, ref)
+        except (RegistryError, ValueError) as err:
+            raise ServiceError(409, f"cannot serve model {name!r}: {err}") from None
+        await to_thread.run_sync(self._load_entry, entry)
+        if entry.state == "AVAILABLE":
+            for version, runtime in entry.runtimes.items():
+                await self._start_batcher(entry, version, runtime)
+        self.entries[name] = entry
+        log.info("new model %s: %s", name, f"serving versions {entry.planned}, stable {entry.default}"
+                 if entry.state == "AVAILABLE" else f"FAILED: {entry.error}")
+        self.metrics.ready.set(1 if self.ready else 0)
+        return entry
+
+    async def poll(self) -> list[str]:
+        """One look at the registry: serve new models (when ``models`` is empty) and reload the models whose
+        versions or labels changed (a failed model is loaded again once its versions change). Returns what it
+        did, one line per model; errors are logged, never raised (the old routing keeps serving)."""
+        from anyio import to_thread
+
+        done = []
+        names = await to_thread.run_sync(self.registry.models)
+        for name in names:
+            if self.shutting_down:
+                break
+            entry = self.entries.get(name)
+            try:
+                if entry is None:
+                    if not self.settings.models:
+                        entry = await self.add_model(name)
+                        done.append(f"{name}: new, {entry.state.lower()}")
+                    continue
+                labels, registered = await to_thread.run_sync(
+                    lambda n=name: (self.registry.labels(n), self.registry.versions(n)))
+                if (labels, registered) == (entry.labels, entry.registered):
+                    continue
+                if entry.state == "FAILED":
+                    fresh = await self.add_model(name, entry.ref)
+                    done.append(f"{name}: loaded again, {fresh.state.lower()}")
+                elif entry.state == "AVAILABLE":
+                    reply = await self.reload(name)
+                    done.append(f"{name}: reloaded, stable {reply['stable']}, canary {reply['canary']}")
+            except ServiceError as err:
+                log.error("poll: %s: %s", name, err.message)
+                done.append(f"{name}: {err.message}")
+        return done
 
     async def start_batchers(self) -> None:
         """Start one micro-batcher per loaded version (when ``batching`` is on)."""
@@ -260,8 +372,9 @@ class Service:
         if entry.state == "LOADING":
             raise ServiceError(503, f"model {name!r} is still loading; retry shortly", {"Retry-After": "1"})
         if entry.state == "FAILED":  # permanent until the registry entry is fixed: not a "retry later" 503
-            raise ServiceError(500, f"model {name!r} failed to load and will not be retried: {entry.error}; "
-                                    "tell the model's owner (fix its registry entry, then restart the service)")
+            raise ServiceError(500, f"model {name!r} failed to load and will not be retried until its registry "
+                                    f"entry changes: {entry.error}; tell the model's owner (fix the registry entry, "
+                                    f"then POST /v1/models/{name}:reload; the other models are served)")
         runtime = entry.runtimes[number]
         if runtime.kind not in kinds:
             raise ServiceError(400, f"model {name!r} is a {runtime.kind} model; this route serves {list(kinds)} "
@@ -293,6 +406,13 @@ class Service:
 
         from aiaas_lib.registry import RegistryError
 
+        if not self.shutting_down and (name not in self.entries or self.entries[name].state == "FAILED"):
+            # a model registered after start-up (404 when it is not registered), or a broken one fixed since
+            entry = self.entries.get(name)
+            fresh = await self.add_model(name, entry.ref if entry else None)
+            if fresh.state == "FAILED":
+                raise ServiceError(500, f"model {name!r} failed to load again: {fresh.error}; tell the model's "
+                                        "owner (fix the registry entry, then reload again)")
         entry = self.entry(name)
         if canary_weight is not None:
             if isinstance(canary_weight, bool) or not isinstance(canary_weight, (int, float)) \
@@ -310,7 +430,7 @@ class Service:
             shadow_on = entry.shadow if shadow is None else shadow
             try:
                 default, planned, labels, registered, canary = await to_thread.run_sync(
-                    self._read_labels, name, entry.ref, weight, shadow_on)
+                    self._read_labels, name, entry.ref, weight, shadow_on, entry.default)
             except (RegistryError, ValueError) as err:
                 self.metrics.reloads.labels(model=name, outcome="failed").inc()
                 raise ServiceError(409, f"cannot reload model {name!r}: {err}") from None
@@ -335,14 +455,21 @@ class Service:
             for version, runtime in loaded.items():
                 self.metrics.load_seconds.labels(model=name, version=str(version)).set(runtime.load_seconds)
                 await self._start_batcher(entry, version, runtime)
+            if "canary" not in labels and (weight > 0 or shadow_on):
+                weight, shadow_on = 0.0, False  # the canary label is gone (a rollback): its traffic goes too
+                log.info("model %s has no 'canary' label any more: canary weight set to 0 and shadow off", name)
+            if not entry.ref and "stable" not in labels and registered[-1] != default:
+                log.warning("model %s has no 'stable' label: still serving version %d, not the newest %d (label "
+                            "it: aiaas models promote %s %d)", name, default, registered[-1], name, registered[-1])
             # the switch: plain assignments without an await in between, so no request sees half of it
             entry.runtimes.update(loaded)
             entry.labels, entry.registered, entry.planned = labels, registered, planned
             entry.default, entry.canary, entry.canary_weight, entry.shadow = default, canary, weight, shadow_on
-            self.metrics.canary_weight.labels(model=name).set(weight if canary is not None else 0.0)
+            effective = weight if canary is not None else 0.0
+            self.metrics.canary_weight.labels(model=name).set(effective)
             self.metrics.reloads.labels(model=name, outcome="ok").inc()
             log.info("reloaded %s: stable %d, canary %s (weight %.2f, shadow %s), newly loaded %s",
-                     name, default, canary, weight, shadow_on, sorted(loaded))
+                     name, default, canary, effective, bool(shadow_on and canary is not None), sorted(loaded))
         return {**entry.traffic(), "loaded": sorted(loaded)}
 
     def count(self, runtime: ModelRuntime, role: str, rows: int) -> None:

@@ -23,6 +23,41 @@ def _split_list(value):
     return value
 
 
+def parse_weights(value) -> dict[str, float]:
+    """Per-model canary weights: ``"churn=0.2,own=0.1"`` (or a list of ``name=w``, or a dict) → a dict; a
+    ValueError names the bad part and the expected form.
+
+    Examples
+    --------
+    >>> parse_weights("churn=0.2, own=0.1")
+    {'churn': 0.2, 'own': 0.1}
+    >>> parse_weights("churn=2")
+    Traceback (most recent call last):
+    ...
+    ValueError: canary weight 'churn=2': the weight must be a number between 0 and 1, as in churn=0.2
+    """
+    if isinstance(value, dict):
+        items = list(value.items())
+    else:
+        items = []
+        for part in _split_list(value) or []:
+            name, sep, weight = str(part).partition("=")
+            if not sep or not name.strip():
+                raise ValueError(f"canary weight {part!r}: expected name=weight, as in churn=0.2")
+            items.append((name.strip(), weight.strip()))
+    out = {}
+    for name, weight in items:
+        try:
+            number = float(weight)
+        except (TypeError, ValueError):
+            number = -1.0
+        if isinstance(weight, bool) or not 0 <= number <= 1:
+            raise ValueError(f"canary weight '{name}={weight}': the weight must be a number between 0 and 1, "
+                             f"as in {name}=0.2")
+        out[str(name)] = number
+    return out
+
+
 class Settings(BaseSettings):
     """What the model service serves and how it protects itself.
 
@@ -34,10 +69,15 @@ class Settings(BaseSettings):
         at start-up and again by ``POST /v1/models/{name}:reload`` (after a promote or rollback).
 Canary and shadow (see :mod:`.service`)
         ``canary_weight`` (0..1): the share of default-route requests answered by the version labelled
-        ``canary``; ``shadow``: the canary version also scores every request the stable version answers,
+        ``canary``, for every model; ``canary_weights``: per model, overriding it (``"churn=0.2,own=0.1"``;
+        a name that is not served stops the start); ``shadow``: the canary version also scores every request the stable version answers,
         silently (recorded in the metrics, never in the reply). ``canary_seed`` seeds the routing (tests);
         ``shadow_log_size`` shadow records kept in memory per model. Both can be changed at run time by
         the reload route.
+    Live updates
+        ``poll_seconds``: re-read the registry this often and follow it without a restart — new models are
+        served, changed labels or versions reloaded, each switch logged (like TF Serving's file-system
+        source); 0 (the default) turns polling off (``POST /v1/models/{name}:reload`` still works).
     Security
         ``api_keys`` / ``api_keys_file`` (one key per line, ``#`` comments): when any key is set, every model
         route needs ``Authorization: Bearer <key>``; without keys the service is meant for 127.0.0.1 only
@@ -88,6 +128,8 @@ Canary and shadow (see :mod:`.service`)
     batch_queue_size: int = Field(128, ge=1)
 
     canary_weight: float = Field(0.0, ge=0, le=1)
+    canary_weights: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
+    poll_seconds: float = Field(0.0, ge=0)
     shadow: bool = False
     canary_seed: int | None = None
     shadow_log_size: int = Field(1000, ge=0)
@@ -98,3 +140,4 @@ Canary and shadow (see :mod:`.service`)
     gc_freeze: bool = False
 
     _split = field_validator("models", "api_keys", mode="before")(_split_list)
+    _weights = field_validator("canary_weights", mode="before")(parse_weights)

@@ -11,7 +11,8 @@ route                                                       what
 ``GET  /v1/models/{name}[...]/metadata``                     signature, registry metadata, a runnable ``example_request``
 ``POST /v1/models/{name}[...]:predict``                      ``{"instances": [...]}`` → ``{"predictions": [...]}``,
                                                             ``{"inputs": ...}`` → ``{"outputs": ...}``
-``POST /v1/models/{name}[...]:explain``                      ``{"instances": [rows]}`` → ``{"explanations": [...]}``
+``POST /v1/models/{name}[...]:explain``                      ``{"instances": [rows]}`` → ``{"explanations": [...],
+                                                            "explainer": {method, reason, cost}}`` (:mod:`.explaining`)
 ``POST /v1/models/{name}:reload``                            re-read the registry's labels, load, switch; optional
                                                             body ``{"canary_weight": 0.2, "shadow": false}``
 ``GET  /v1/models/{name}/traffic``                           stable/canary versions, weight, shadow summary
@@ -176,21 +177,22 @@ async def _explain(request: Request, svc: Service, name: str, version=None, labe
     def work():
         import pandas as pd
 
-        from aiaas_lib.explain import explain_rows
+        from aiaas_lib.serving.explaining import explainer_for
 
         with svc.explain_lock:
             frame = pd.DataFrame(columns, columns=list(columns))
-            values, base, names = explain_rows(rt.model, frame, rt.background, rt.numeric, rt.categorical)
-        return values, base, names, svc.call_model(rt, inputs)
+            explainer = explainer_for(rt)  # deep where the model's structure allows, else model-agnostic
+            values, base, names = explainer(frame)
+        return values, base, names, svc.call_model(rt, inputs), explainer.info
 
-    values, base, names, predictions = await to_thread.run_sync(work)
+    values, base, names, predictions, info = await to_thread.run_sync(work)
     rt.check_finite(values)
     rt.check_finite(predictions)
     return JSONResponse({"explanations": [
         {"base_value": float(base[i]), "prediction": float(predictions[i].ravel()[0]),
          "values": {c: float(v) for c, v in zip(names, values[i])}}
         for i in range(len(predictions))
-    ]})
+    ], "explainer": info}, headers={"x-model-version": str(rt.version)})
 
 
 @router.get("/v1/models/{name:segment}")
@@ -277,7 +279,8 @@ async def traffic(name: str, svc: ServiceDep):
 
 @router.post("/v1/models/{name:segment}:explain")
 async def explain(name: str, request: Request, svc: ServiceDep):
-    """SHAP values per raw column for each row, with the base value and the prediction."""
+    """SHAP values per raw column for each row, with the base value and the prediction; ``explainer`` says the
+    method (deep where the model's structure allows, else exact or permutation Shapley values) and its cost."""
     return await _explain(request, svc, name)
 
 
