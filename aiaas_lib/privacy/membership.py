@@ -6,7 +6,9 @@ training set better than chance.
 
 The attack's ROC-AUC over all thresholds measures the risk: 0.5 is a coin flip (no leak), 1.0 a perfect
 test. Its *advantage* :math:`\\max_\\tau (\\mathrm{TPR} - \\mathrm{FPR})` bounds what one threshold gains;
-(ε, δ)-DP caps it at :math:`e^{\\varepsilon} - 1 + \\delta` (and ≤ 1).
+(ε, δ)-DP caps it at :math:`(e^{\\varepsilon} - 1 + 2\\delta) / (e^{\\varepsilon} + 1)` (from TPR ≤ e^ε·FPR + δ and
+its mirror image for the complement; Kairouz et al., 2015 — notebook 16 §7 derives it). The older form
+:math:`e^{\\varepsilon} - 1 + \\delta` (Yeom et al.) is also valid but looser.
 """
 from __future__ import annotations
 
