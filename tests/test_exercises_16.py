@@ -5,7 +5,7 @@ from aiaas_lib.exercises import nb16_privacy_and_security as ex
 from _feedback import run_check as _run
 
 W, N = np.array(ex.FEDAVG["weights"]), np.array(ex.FEDAVG["sizes"], dtype=float)
-X, GX, EPS = np.array(ex.FGSM["x"]), np.array(ex.FGSM["gradient"]), ex.FGSM["eps"]
+X, GX, EPS = np.array(ex.FGSM["x"]), np.array(ex.FGSM["gradient"]), ex.FGSM["eps_inf"]
 
 
 def test_fedavg_right(capsys):

@@ -9,8 +9,8 @@ from aiaas_lib.exercises.feedback import exercise
 
 #: Exercise 16.1: three clients' weights (one tensor of 2 numbers each) and their numbers of examples.
 FEDAVG = {"weights": ((1.0, 2.0), (3.0, 0.0), (5.0, 4.0)), "sizes": (10, 30, 60)}
-#: Exercise 16.3: pixels, the loss gradient at them, and the budget ε.
-FGSM = {"x": (0.5, 0.97, 0.02, 0.3), "gradient": (0.8, 0.01, -3.0, 0.0), "eps": 0.05}
+#: Exercise 16.3: pixels, the loss gradient at them, and the max-norm budget ε∞ (not the privacy ε).
+FGSM = {"x": (0.5, 0.97, 0.02, 0.3), "gradient": (0.8, 0.01, -3.0, 0.0), "eps_inf": 0.05}
 
 
 def _vector(answer, n: int) -> np.ndarray | str:
@@ -182,25 +182,25 @@ def check_dp_sgd_step(func) -> tuple[bool, str]:
 
 @exercise
 def check_fgsm_step(answer) -> tuple[bool, str]:
-    """Exercise 16.3: the FGSM image for ``FGSM``: x + ε·sign(gradient), clipped to [0, 1].
+    """Exercise 16.3: the FGSM image for ``FGSM``: x + ε∞·sign(gradient), clipped to [0, 1].
 
     Examples
     --------
     >>> check_fgsm_step([0.55, 1.0, 0.0, 0.3])
-    ✓ [0.55, 1.0, 0.0, 0.3]: every pixel moved by ε in the loss-increasing direction, kept in [0, 1]
+    ✓ [0.55, 1.0, 0.0, 0.3]: every pixel moved by ε∞ in the loss-increasing direction, kept in [0, 1]
     True
     """
-    x, g, eps = np.array(FGSM["x"]), np.array(FGSM["gradient"]), FGSM["eps"]
+    x, g, eps = np.array(FGSM["x"]), np.array(FGSM["gradient"]), FGSM["eps_inf"]
     got = _vector(answer, x.size)
     if isinstance(got, str):
         return False, got + " (one value per pixel)"
     right = np.clip(x + eps * np.sign(g), 0, 1)
     if np.allclose(got, right, atol=1e-9):
-        return True, f"{np.round(got, 6).tolist()}: every pixel moved by ε in the loss-increasing direction, kept in [0, 1]"
+        return True, f"{np.round(got, 6).tolist()}: every pixel moved by ε∞ in the loss-increasing direction, kept in [0, 1]"
     if np.allclose(got, np.clip(x - eps * np.sign(g), 0, 1)):
-        return False, "that step lowers the loss (gradient descent); the attack goes up the gradient: x + ε·sign(g)"
+        return False, "that step lowers the loss (gradient descent); the attack goes up the gradient: x + ε∞·sign(g)"
     if np.allclose(got, x + eps * np.sign(g)):
         return False, "pixels must stay in [0, 1]: clip the result"
     if np.allclose(got, np.clip(x + eps * g, 0, 1)):
-        return False, "FGSM uses the sign of the gradient, not its size: every pixel moves by exactly ε (or 0)"
-    return False, f"{np.round(got, 4).tolist()} is not it; compute clip(x + ε·sign(g), 0, 1)"
+        return False, "FGSM uses the sign of the gradient, not its size: every pixel moves by exactly ε∞ (or 0)"
+    return False, f"{np.round(got, 4).tolist()} is not it; compute clip(x + ε∞·sign(g), 0, 1)"
