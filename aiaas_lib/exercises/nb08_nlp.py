@@ -12,46 +12,50 @@ import numpy as np
 from aiaas_lib.exercises.feedback import exercise
 
 
-def _softmax(scores: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Numerically stable softmax along ``axis``."""
-    e = np.exp(scores - scores.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
 @exercise
-def check_attention_weights(func: Callable) -> tuple[bool, str]:
-    """Exercise 08.1: ``func(q, k)`` returns the attention weights ``softmax(q kᵀ / √d)`` (rows sum to 1).
+def check_mean_pool(func: Callable) -> tuple[bool, str]:
+    """Exercise 08.1: ``func(x, real)`` returns masked mean pooling: the mean of each row's real token vectors.
 
-    Called on fresh random queries (n_q, d) and keys (n_k, d), with n_q ≠ n_k.
+    ``x`` has shape (batch, T, dim) — every position holds a vector, padding included, as inside a
+    transformer — and ``real`` (batch, T) is True for real tokens. The answer has shape (batch, dim), like
+    :func:`aiaas_lib.embeddings.mean_pool`. Called on fresh random inputs with different lengths per row.
 
     Examples
     --------
-    >>> from aiaas_lib.attention import scaled_dot_product_attention
-    >>> check_attention_weights(lambda q, k: scaled_dot_product_attention(q, k, k)[1])
-    ✓ attention weights right: each query's scores, scaled by √d, turned into a distribution over keys
+    >>> def pool(x, real):
+    ...     m = real[:, :, None]
+    ...     return (x * m).sum(axis=1) / m.sum(axis=1)
+    >>> check_mean_pool(pool)
+    ✓ masked mean pooling right: each row averages its real tokens only, divided by how many there are
     True
     """
     rng = np.random.default_rng()
-    n_q, n_k, d = int(rng.integers(3, 6)), int(rng.integers(6, 9)), int(rng.choice([9, 16, 25]))
-    q, k = rng.normal(size=(n_q, d)) * 3, rng.normal(size=(n_k, d)) * 3
-    result = func(q.copy(), k.copy())
+    batch, length, dim = int(rng.integers(3, 6)), int(rng.integers(6, 10)), int(rng.integers(3, 6))
+    lengths = rng.integers(1, length, size=batch)
+    lengths[0] = length  # one row without padding
+    real = np.arange(length)[None, :] < lengths[:, None]
+    x = rng.normal(size=(batch, length, dim)) + 2.0  # padded positions hold vectors too
+    result = func(x.copy(), real.copy())
     if result is None:
-        return False, f"your function returns None: return the ({n_q}, {n_k}) matrix of weights"
+        return False, f"your function returns None: return the ({batch}, {dim}) array of review vectors"
     got = np.asarray(result, dtype=float)
-    if got.shape != (n_q, n_k):
-        return False, (f"for {n_q} queries and {n_k} keys the weights have shape ({n_q}, {n_k}), "
-                       f"got {got.shape}")
-    scale = np.sqrt(d)
-    if np.allclose(got, _softmax(q @ k.T)):
-        return False, f"not scaled: divide the scores by √d (here √{d} = {scale:g}) before the softmax"
-    if np.allclose(got, _softmax(q @ k.T / scale, axis=0)):
-        return False, "the softmax runs over the wrong axis: each query's weights over the keys must sum to 1"
-    if np.allclose(got, _softmax(q @ k.T / d)):
-        return False, f"divided by d = {d}: the scale is its square root, √d = {scale:g}"
-    if not np.allclose(got, _softmax(q @ k.T / scale)):
-        return False, "weights differ from softmax(q kᵀ / √d) taken over the keys (the last axis)"
-    return True, ("attention weights right: each query's scores, scaled by √d, "
-                  "turned into a distribution over keys")
+    if got.shape != (batch, dim):
+        return False, (f"for x of shape {x.shape} the answer has shape ({batch}, {dim}): one vector per row, "
+                       f"averaged over the token axis (axis=1), got {got.shape}")
+    m = real[:, :, None].astype(float)
+    want = (x * m).sum(axis=1) / m.sum(axis=1)
+    if np.allclose(got, want):
+        return True, "masked mean pooling right: each row averages its real tokens only, divided by how many there are"
+    if np.allclose(got, (x * m).sum(axis=1) / length):
+        return False, (f"divided by T = {length} (all positions) instead of the number of real tokens in each row: "
+                       "divide by real.sum(axis=1), kept as a column")
+    if np.allclose(got, x.mean(axis=1)):
+        return False, "the padding vectors are averaged in too: multiply by the mask before summing"
+    if np.allclose(got, x.sum(axis=1) / m.sum(axis=1)):
+        return False, "divided by the number of real tokens, but the sum still includes the padding vectors"
+    if np.allclose(got, (x * m).sum(axis=1) / m.sum()):
+        return False, "divided by the real tokens of the whole batch: count each row's real tokens, real.sum(axis=1)"
+    return False, "values differ from the mean of each row's real token vectors (x where real is True)"
 
 
 @exercise
@@ -86,11 +90,17 @@ def check_padding_mask(func: Callable) -> tuple[bool, str]:
     """Exercise 08.3: ``func(ids)`` turns token ids (batch, T), 0 = padding, into an attention mask
     (batch, T, T) that is True where query i may attend to key j, i.e. where token j is not padding.
 
+    The broadcastable form (batch, 1, T), ``(ids != 0)[:, None, :]``, is accepted: it is what Keras'
+    ``attention_mask`` and NumPy broadcasting expand to (batch, T, T).
+
     Called on fresh random batches of right-padded ids.
 
     Examples
     --------
     >>> check_padding_mask(lambda ids: np.repeat((ids != 0)[:, None, :], ids.shape[1], axis=1))
+    ✓ padding mask right: every query ignores the padded keys (and only those)
+    True
+    >>> check_padding_mask(lambda ids: (ids != 0)[:, None, :])  # broadcastable: Keras accepts it too
     ✓ padding mask right: every query ignores the padded keys (and only those)
     True
     """
@@ -106,6 +116,8 @@ def check_padding_mask(func: Callable) -> tuple[bool, str]:
                        "array of booleans")
     got = np.asarray(result)
     real = ids != 0
+    if got.shape in ((batch, 1, length), (batch, length, 1)):  # the broadcastable form Keras accepts too
+        got = np.broadcast_to(got, (batch, length, length))
     if got.shape == (batch, length):
         return False, (f"shape ({batch}, {length}): one row per review, but attention needs one row "
                        f"per query — ({batch}, {length}, {length}); repeat the keys' row for every query")
