@@ -1,3 +1,6 @@
+import hashlib
+import random
+
 import numpy as np
 import pytest
 
@@ -7,11 +10,6 @@ from _feedback import run_check as _run
 
 E, A = np.array(ex.SHARES["expected"]), np.array(ex.SHARES["actual"])
 RIGHT_LEVELS = {"tenure": "alert", "monthly_charges": "warn", "contract": "warn", "gender": "ok", "prediction": "alert"}
-
-
-def right_decision(stable, canary):
-    ok = canary["roc_auc"] >= stable["roc_auc"] - 0.01 and canary["log_loss"] <= stable["log_loss"]
-    return "promote" if ok else "rollback"
 
 
 def test_psi_value_right(capsys):
@@ -65,70 +63,97 @@ def test_alert_levels_none(capsys):
     assert not ok and "no answer yet" in out
 
 
-def test_promote_decision_right(capsys):
-    assert _run(capsys, ex.check_promote_decision, right_decision)[0]
+def _u(request_id):
+    return int(hashlib.sha256(request_id.encode()).hexdigest()[:8], 16) / 16**8
+
+
+def _route_right(request_id, weight):
+    return "canary" if _u(request_id) < weight else "stable"
+
+
+def _route_md5(request_id, weight):
+    return "canary" if int(hashlib.md5(request_id.encode()).hexdigest()[:8], 16) / 16**8 < weight else "stable"
+
+
+def test_sticky_router_right(capsys):
+    assert _run(capsys, ex.check_sticky_router, _route_right)[0]
 
 
 @pytest.mark.parametrize("func, hint", [
-    (lambda s, c: "promote" if c["roc_auc"] >= s["roc_auc"] and c["log_loss"] <= s["log_loss"] else "rollback",
-     "up to 0.01 below"),
-    (lambda s, c: "promote" if c["roc_auc"] >= s["roc_auc"] - 0.01 else "rollback", "log loss must not be higher"),
-    (lambda s, c: "promote" if c["roc_auc"] > s["roc_auc"] - 0.01 and c["log_loss"] < s["log_loss"] else "rollback",
-     "a tie counts"),
-    (lambda s, c: c["roc_auc"] >= s["roc_auc"], "not True/False"),
-    (lambda s, c: "keep", "return 'promote' or 'rollback'"),
-    (lambda s, c: "rollback", "wrong decision"),
-    ("promote", "give a function"),
+    (lambda i, w: "canary" if _u(i) >= w else "stable", "not u >= w"),
+    (lambda i, w: "canary" if random.random() < w else "stable", "not sticky"),
+    (_route_md5, "not the spec's hash"),
+    (lambda i, w: "canary" if _u(i) < w / 2 else "stable", "expected about"),
+    (lambda i, w: "canary" if _u(i) < 0.5 else "stable", "weight 0 must send none"),
+    (lambda i, w: _u(i) < w, "not True/False"),
+    (lambda i, w: "v2", "return 'canary' or 'stable'"),
+    (lambda i, w: 1 / 0, "could not check"),
+    ("abc", "give a function"),
 ])
-def test_promote_decision_wrong(capsys, func, hint):
-    ok, out = _run(capsys, ex.check_promote_decision, func)
+def test_sticky_router_wrong(capsys, func, hint):
+    ok, out = _run(capsys, ex.check_sticky_router, func)
     assert not ok and hint in out, out
 
 
-def test_promote_decision_none(capsys):
-    ok, out = _run(capsys, ex.check_promote_decision, None)
+def test_sticky_router_none(capsys):
+    ok, out = _run(capsys, ex.check_sticky_router, None)
     assert not ok and "no answer yet" in out
 
 
-def _psi_right(e, a):
+def _cats(ref, cur):
+    return sorted(set(ref) | set(cur))
+
+
+def _shares(ref, cur, cats):
+    ref, cur = np.asarray(ref), np.asarray(cur)
+    return np.array([np.mean(ref == c) for c in cats]), np.array([np.mean(cur == c) for c in cats])
+
+
+def _cpsi_right(ref, cur):
+    e, a = _shares(ref, cur, _cats(ref, cur))
     e, a = np.maximum(e, ex.EPS), np.maximum(a, ex.EPS)
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def _psi_no_guard(e, a):
+def _cpsi_ref_categories(ref, cur):
+    e, a = _shares(ref, cur, sorted(set(ref)))
+    e, a = np.maximum(e, ex.EPS), np.maximum(a, ex.EPS)
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def _psi_log10(e, a):
-    e, a = np.maximum(e, ex.EPS), np.maximum(a, ex.EPS)
-    return float(np.sum((a - e) * np.log10(a / e)))
+def _cpsi_no_eps(ref, cur):
+    e, a = _shares(ref, cur, _cats(ref, cur))
+    return float(np.sum((a - e) * np.log(a / e)))
 
 
-def _psi_kl(e, a):
+def _cpsi_counts(ref, cur):
+    e, a = _shares(ref, cur, _cats(ref, cur))
+    e, a = np.maximum(e * len(ref), ex.EPS), np.maximum(a * len(cur), ex.EPS)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def _cpsi_kl(ref, cur):
+    e, a = _shares(ref, cur, _cats(ref, cur))
     e, a = np.maximum(e, ex.EPS), np.maximum(a, ex.EPS)
     return float(np.sum(a * np.log(a / e)))
 
 
-def _psi_skip_empty(e, a):
-    keep = (e > 0) & (a > 0)
-    return float(np.sum((a[keep] - e[keep]) * np.log(a[keep] / e[keep])))
-
-
-def test_psi_function_right(capsys):
-    assert _run(capsys, ex.check_psi_function, _psi_right)[0]
+def test_categorical_psi_right(capsys):
+    assert _run(capsys, ex.check_categorical_psi, _cpsi_right)[0]
+    assert np.isclose(_cpsi_right(["a", "a", "b", "b"], ["a", "b", "b", "b"]), 0.2747, atol=1e-4)
 
 
 @pytest.mark.parametrize("func, hint", [
-    (_psi_no_guard, "raise every share"),
-    (_psi_log10, "natural logarithm"),
-    (_psi_kl, "KL divergence"),
-    (_psi_skip_empty, "skipping empty bins"),
-    (lambda e, a: 0.5, "is not the PSI"),
-    (lambda e, a: None, "returned None"),
-    (lambda e, a: 1 / 0, "could not check"),
+    (_cpsi_ref_categories, "categories of both samples"),
+    (_cpsi_no_eps, "raise every share"),
+    (_cpsi_counts, "not counts"),
+    (_cpsi_kl, "KL divergence"),
+    (lambda r, c: 0.5, "differs from the PSI"),
+    (lambda r, c: None, "returned None"),
+    (lambda r, c: 1 / 0, "could not check"),
     ("abc", "give a function"),
 ])
-def test_psi_function_wrong(capsys, func, hint):
+def test_categorical_psi_wrong(capsys, func, hint):
     with np.errstate(divide="ignore", invalid="ignore"):
-        ok, out = _run(capsys, ex.check_psi_function, func)
+        ok, out = _run(capsys, ex.check_categorical_psi, func)
     assert not ok and hint in out, out

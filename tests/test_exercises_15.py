@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from aiaas_lib.exercises import nb15_compression as ex
-from aiaas_lib.compression import kd_loss, magnitude_mask, symmetric_scale
+from aiaas_lib.compression import kd_loss, symmetric_scale
 from _feedback import run_check as _run
 
 W = np.array(ex.WEIGHTS)
@@ -26,83 +26,98 @@ def test_weight_scales_wrong(capsys, answer, hint):
     assert not ok and hint in out
 
 
-def _mask_floor_wrong(w, s):
+def _channel_right(w, s, norm="l2", smallest=True, rounding=np.floor):
+    w = np.asarray(w)
+    c = w.shape[-1]
+    flat = w.reshape(-1, c)
+    norms = np.sqrt((flat ** 2).sum(axis=0)) if norm == "l2" else np.abs(flat).sum(axis=0)
+    mask = np.ones(c, dtype=bool)
+    mask[np.argsort(norms if smallest else -norms, kind="stable")[:int(rounding(s * c))]] = False
+    return mask
+
+
+def _channel_per_input(w, s):
+    flat = np.asarray(w).reshape(-1, np.shape(w)[-1])
+    norms = np.sqrt((flat ** 2).sum(axis=1))
+    mask = np.ones(norms.size, dtype=bool)
+    mask[np.argsort(norms, kind="stable")[:int(s * norms.size)]] = False
+    return mask
+
+
+def _channel_unstructured(w, s):
+    w = np.asarray(w)
     mask = np.ones(w.size, dtype=bool)
-    mask[np.argsort(np.abs(w).ravel(), kind="stable")[:int(np.round(s * w.size))]] = False
+    mask[np.argsort(np.abs(w).ravel(), kind="stable")[:int(s * w.size)]] = False
     return mask.reshape(w.shape)
 
 
-def _mask_signed(w, s):
-    mask = np.ones(w.size, dtype=bool)
-    mask[np.argsort(w.ravel(), kind="stable")[:int(s * w.size)]] = False
-    return mask.reshape(w.shape)
-
-
-def _mask_largest(w, s):
-    mask = np.ones(w.size, dtype=bool)
-    mask[np.argsort(-np.abs(w).ravel(), kind="stable")[:int(s * w.size)]] = False
-    return mask.reshape(w.shape)
-
-
-def _mask_ties_reversed(w, s):
-    flat = np.abs(w).ravel()[::-1]
-    mask = np.ones(w.size, dtype=bool)
-    mask[np.argsort(flat, kind="stable")[:int(s * w.size)]] = False
-    return mask[::-1].reshape(w.shape)
-
-
-def test_magnitude_mask_right(capsys):
-    assert _run(capsys, ex.check_magnitude_mask, magnitude_mask)[0]
+def test_channel_mask_right(capsys):
+    assert _run(capsys, ex.check_channel_mask, _channel_right)[0]
 
 
 @pytest.mark.parametrize("answer, hint", [
-    (lambda w, s: ~magnitude_mask(w, s), "inverted"),
-    (_mask_floor_wrong, "takes the floor"),
-    (_mask_signed, "most negative"),
-    (_mask_largest, "largest"),
-    (_mask_ties_reversed, "tie"),
-    (lambda w, s: magnitude_mask(w, s).ravel(), "reshape"),
-    (lambda w, s: w * magnitude_mask(w, s), "not the pruned weights"),
+    (lambda w, s: ~_channel_right(w, s), "inverted"),
+    (lambda w, s: _channel_right(w, s, rounding=np.round), "take the floor"),
+    (lambda w, s: _channel_right(w, s, smallest=False), "largest norm"),
+    (lambda w, s: _channel_right(w, s, norm="l1"), "L1 norm"),
+    (_channel_per_input, "one entry per *input*"),
+    (_channel_unstructured, "unstructured"),
+    (lambda w, s: np.roll(_channel_right(w, s), 1), "not the right ones"),
+    (lambda w, s: np.sqrt((np.asarray(w).reshape(-1, np.shape(w)[-1]) ** 2).sum(axis=0)), "not norms or indices"),
     (lambda w, s: None, "returned None"),
-    (lambda w, s: np.ones(3, dtype=bool), "one entry per weight"),
     (lambda w, s: 1 / 0, "could not check"),
     ("abc", "give a function"),
 ])
-def test_magnitude_mask_wrong(capsys, answer, hint):
-    ok, out = _run(capsys, ex.check_magnitude_mask, answer)
+def test_channel_mask_wrong(capsys, answer, hint):
+    ok, out = _run(capsys, ex.check_channel_mask, answer)
     assert not ok and hint in out, out
 
 
-def _kd(**change):
-    k = {**ex.KD, **change}
-    return float(kd_loss([k["label"]], [k["student"]], [k["teacher"]], k["temperature"], k["alpha"]))
+def _log_softmax(z):
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
 
-def test_kd_loss_value_right(capsys):
-    assert _run(capsys, ex.check_kd_loss_value, _kd())[0]
+def _kd_probs(y, z_s, p_t, T, alpha, soften="log", t2=True, reverse=False, reduce=np.mean):
+    ce = -_log_softmax(z_s)[np.arange(len(y)), y]
+    log_pt = {"log": _log_softmax(np.log(p_t) / T), "probs_as_logits": _log_softmax(p_t / T),
+              "none": np.log(p_t)}[soften]
+    log_ps = _log_softmax(z_s / T)
+    kl = np.sum((np.exp(log_ps) * (log_ps - log_pt)) if reverse else (np.exp(log_pt) * (log_pt - log_ps)), axis=1)
+    return float(reduce(alpha * ce + (1 - alpha) * (T ** 2 if t2 else 1) * kl))
 
 
-def test_kd_loss_value_wrong(capsys):
-    k = ex.KD
-    assert "alpha weights the label loss" in _run(capsys, ex.check_kd_loss_value, _kd(alpha=1 - k["alpha"]))[1]
-    # no T^2: the KL part divided by T^2 (alpha*CE is the value at alpha=1 times alpha)
-    ce = _kd(alpha=1.0)
-    kl_part = (_kd() - k["alpha"] * ce) / k["temperature"] ** 2
-    assert "T² factor" in _run(capsys, ex.check_kd_loss_value, k["alpha"] * ce + kl_part)[1]
-    assert "not it" in _run(capsys, ex.check_kd_loss_value, 123.0)[1]
+def test_kd_from_probabilities_right(capsys):
+    assert _run(capsys, ex.check_kd_from_probabilities, _kd_probs)[0]
 
 
-def test_kd_loss_value_reversed_kl(capsys):
-    from aiaas_lib.compression import soft_targets
-
-    k = ex.KD
-    ps, pt = soft_targets(k["student"], k["temperature"]), soft_targets(k["teacher"], k["temperature"])
-    ce = _kd(alpha=1.0)
-    wrong = k["alpha"] * ce + (1 - k["alpha"]) * k["temperature"] ** 2 * np.sum(ps * np.log(ps / pt))
-    assert "reversed" in _run(capsys, ex.check_kd_loss_value, wrong)[1]
+def test_kd_from_probabilities_equals_kd_loss_on_logits():
+    rng = np.random.default_rng(0)
+    z_s, z_t, y = rng.normal(0, 2, (6, 4)), rng.normal(0, 3, (6, 4)), rng.integers(0, 4, 6)
+    p_t = np.exp(_log_softmax(z_t))
+    # float32 inside kd_loss: the tolerance of float32 rounding
+    assert np.isclose(_kd_probs(y, z_s, p_t, 3.0, 0.4), float(kd_loss(y, z_s, z_t, 3.0, 0.4)), rtol=1e-5)
 
 
-@pytest.mark.parametrize("check", [ex.check_weight_scales, ex.check_magnitude_mask, ex.check_kd_loss_value])
+@pytest.mark.parametrize("answer, hint", [
+    (lambda *a: _kd_probs(*a, soften="probs_as_logits"), "treats probabilities as logits"),
+    (lambda *a: _kd_probs(*a, soften="none"), "must be softened"),
+    (lambda *a: _kd_probs(*a, t2=False), "T² factor"),
+    (lambda *a: _kd_probs(*a, reverse=True), "reversed"),
+    (lambda y, z, p, T, a: _kd_probs(y, z, p, T, 1 - a), "alpha weights the label loss"),
+    (lambda *a: _kd_probs(*a, reduce=np.sum), "sum over the rows"),
+    (lambda *a: np.zeros(3), "return one number"),
+    (lambda *a: 123.0, "differs from the KD loss"),
+    (lambda *a: None, "returned None"),
+    (lambda *a: 1 / 0, "could not check"),
+    ("abc", "give a function"),
+])
+def test_kd_from_probabilities_wrong(capsys, answer, hint):
+    ok, out = _run(capsys, ex.check_kd_from_probabilities, answer)
+    assert not ok and hint in out, out
+
+
+@pytest.mark.parametrize("check", [ex.check_weight_scales, ex.check_channel_mask, ex.check_kd_from_probabilities])
 def test_none_is_no_answer_yet(capsys, check):
     ok, out = _run(capsys, check, None)
     assert not ok and "no answer yet" in out

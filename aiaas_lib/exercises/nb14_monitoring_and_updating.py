@@ -1,6 +1,7 @@
 """Exercise checks of notebook 14 (monitoring and updating): used by notebooks/14_monitoring_and_updating.ipynb."""
 from __future__ import annotations
 
+import hashlib
 
 import numpy as np
 
@@ -72,110 +73,139 @@ def check_alert_levels(levels) -> tuple[bool, str]:
     return False, f"wrong for {wrong}: below 0.1 is ok, from 0.1 warn, from 0.25 alert"
 
 
-def _decision_cases() -> list[tuple[dict, dict, str]]:
-    """(stable, canary, right decision) cases for exercise 14.3."""
-    def m(auc, loss):
-        return {"roc_auc": auc, "log_loss": loss}
+def _hash_share(request_id: str) -> float:
+    """The spec's number in [0, 1) for one request id: the first 8 hex digits of its SHA-256, over 16**8."""
+    return int(hashlib.sha256(request_id.encode()).hexdigest()[:8], 16) / 16**8
 
-    return [
-        (m(0.80, 0.50), m(0.83, 0.45), "promote"),   # better on both
-        (m(0.80, 0.50), m(0.795, 0.47), "promote"),  # AUC within the 0.01 tolerance, better calibrated
-        (m(0.80, 0.50), m(0.78, 0.45), "rollback"),  # AUC 0.02 worse
-        (m(0.80, 0.50), m(0.84, 0.55), "rollback"),  # better ranking but worse log loss
-        (m(0.80, 0.50), m(0.80, 0.50), "promote"),   # a tie: no worse, so promote
-    ]
+
+def _reference_route(request_id: str, weight: float) -> str:
+    """Exercise 14.3's reference: sticky routing by a hash of the request (or user) id."""
+    return "canary" if _hash_share(request_id) < weight else "stable"
 
 
 @exercise
-def check_promote_decision(func) -> tuple[bool, str]:
-    """Exercise 14.3: ``func(stable, canary) -> "promote" | "rollback"``: promote when the canary's ROC-AUC is
-    at most 0.01 below the stable's and its log loss is not higher (dicts with ``roc_auc``, ``log_loss``).
+def check_sticky_router(func) -> tuple[bool, str]:
+    """Exercise 14.3: ``func(request_id, weight) -> "canary" | "stable"``: a *sticky* router. With
+    ``u = int(sha256(request_id).hexdigest()[:8], 16) / 16**8`` (a number in [0, 1) fixed by the id), the
+    request goes to the canary when ``u < weight``. Checked on fresh random ids and weights, twice each.
 
     Examples
     --------
-    >>> def decide(stable, canary):
-    ...     ok = canary["roc_auc"] >= stable["roc_auc"] - 0.01 and canary["log_loss"] <= stable["log_loss"]
-    ...     return "promote" if ok else "rollback"
-    >>> check_promote_decision(decide)
-    ✓ right on all 5 cases: promote only when the canary is no worse (within the tolerance)
+    >>> import hashlib
+    >>> def my_route(request_id, weight):
+    ...     u = int(hashlib.sha256(request_id.encode()).hexdigest()[:8], 16) / 16**8
+    ...     return "canary" if u < weight else "stable"
+    >>> check_sticky_router(my_route)
+    ✓ right on 500 fresh ids at 4 weights (0 and 1 included), the same answer on a second call: sticky, split by u < w
     True
     """
     if not callable(func):
-        return False, f"give a function decide(stable, canary), got {type(func).__name__}"
-    cases = _decision_cases()
-    answers = [func(dict(s), dict(c)) for s, c, _ in cases]
-    if any(isinstance(a, bool) for a in answers):
-        return False, "return the string 'promote' or 'rollback', not True/False"
-    if any(a not in ("promote", "rollback") for a in answers):
-        return False, f"return 'promote' or 'rollback'; got {sorted({repr(a) for a in answers})}"
-    wrong = [i for i, (a, (_, _, right)) in enumerate(zip(answers, cases)) if a != right]
-    if not wrong:
-        return True, "right on all 5 cases: promote only when the canary is no worse (within the tolerance)"
-    if wrong == [4]:
-        return False, "a tie counts as no worse: use >= for the AUC tolerance and <= for the log loss"
-    if 1 in wrong and set(wrong) <= {1, 4}:
-        return False, "an AUC up to 0.01 below the stable one is allowed: compare with stable − 0.01, using >="
-    if wrong == [3]:
-        return False, "a better ROC-AUC is not enough: the canary's log loss must not be higher (calibration)"
-    return False, f"wrong decision for cases {wrong}; check both conditions: AUC tolerance and log loss"
+        return False, f"give a function route(request_id, weight), got {type(func).__name__}"
+    rng = np.random.default_rng()
+    ids = [f"user-{n}" for n in rng.integers(0, 10**12, 500)]
+    weights = [0.0, 0.3, float(np.round(rng.uniform(0.05, 0.95), 3)), 1.0]
+    for w in weights:
+        first = [func(i, w) for i in ids]
+        if any(isinstance(a, (bool, np.bool_)) for a in first):
+            return False, "return the string 'canary' or 'stable', not True/False"
+        if any(a not in ("canary", "stable") for a in first):
+            return False, f"return 'canary' or 'stable'; got {sorted({repr(a) for a in first})[:3]}"
+        second = [func(i, w) for i in ids]
+        if first != second:
+            return False, (f"not sticky: the same id got different versions on two calls at w = {w}. Do not draw "
+                           "at random: derive u from the id itself (sha256 of the id), so a user stays on one version")
+        right = [_reference_route(i, w) for i in ids]
+        if first == right:
+            continue
+        share = np.mean([a == "canary" for a in first])
+        if first == ["canary" if _hash_share(i) >= w else "stable" for i in ids]:
+            return False, f"at w = {w} you sent {share:.0%} to the canary: it gets the requests with u < w, not u >= w"
+        if w in (0.0, 1.0):
+            return False, (f"at w = {w} {share:.0%} went to the canary: weight 0 must send none, weight 1 all "
+                           "(compare u < w with u in [0, 1))")
+        low, high = w - 4 * np.sqrt(w * (1 - w) / len(ids)), w + 4 * np.sqrt(w * (1 - w) / len(ids))
+        if low <= share <= high:
+            return False, (f"sticky and the right share ({share:.0%} at w = {w}), but not the spec's hash: use "
+                           "u = int(hashlib.sha256(request_id.encode()).hexdigest()[:8], 16) / 16**8 (Python's "
+                           "hash() of a str changes with every process, so users would switch at each restart)")
+        return False, f"at w = {w} {share:.0%} of fresh ids went to the canary; expected about {w:.0%} (u < w)"
+    return True, (f"right on {len(ids)} fresh ids at {len(weights)} weights (0 and 1 included), the same answer "
+                  "on a second call: sticky, split by u < w")
 
 
-#: Exercise 14.4: the floor for empty bins' shares (as in :func:`aiaas_lib.monitoring.psi`).
+#: Exercise 14.4: the floor for empty categories' shares (as in :func:`aiaas_lib.monitoring.psi`).
 EPS = 1e-4
 
+_CATEGORIES = ("Month-to-month", "One year", "Two year", "Fibre", "DSL", "None")
 
-def _share_cases(rng) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Fresh (expected, actual) share vectors: one without empty bins, then empty bins on each side."""
-    def shares(k, zeros=()):
-        s = rng.dirichlet(np.ones(k))
-        s[list(zeros)] = 0.0
-        return s / s.sum()
 
-    k = int(rng.integers(5, 11))
-    return [(shares(k), shares(k)), (shares(k), shares(k, zeros=(0,))), (shares(k, zeros=(k - 1,)), shares(k, zeros=(1,)))]
+def _categorical_cases(rng) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Fresh (reference, current) label arrays: same categories; then a category new in the current window."""
+    n_ref, n_cur = int(rng.integers(200, 400)), int(rng.integers(80, 200))
+    cats = list(_CATEGORIES[:4])
+    ref = rng.choice(cats[:3], n_ref, p=rng.dirichlet(np.ones(3)))
+    same = rng.choice(cats[:3], n_cur, p=rng.dirichlet(np.ones(3)))
+    new = rng.choice(cats, n_cur, p=rng.dirichlet(np.ones(4)))
+    new[0] = cats[3]  # at least one row of a category the reference never saw
+    return [(ref, same), (ref, new)]
+
+
+def _shares(ref, cur, cats):
+    """Shares of each category of ``cats`` in both samples."""
+    return (np.array([np.mean(ref == c) for c in cats]), np.array([np.mean(cur == c) for c in cats]))
+
+
+def _psi(e, a, eps=EPS):
+    e, a = np.maximum(e, eps), np.maximum(a, eps)
+    return float(np.sum((a - e) * np.log(a / e)))
 
 
 @exercise
-def check_psi_function(func) -> tuple[bool, str]:
-    """Exercise 14.4: ``func(expected, actual)`` returns the PSI of two share vectors, each share first
-    raised to at least ``EPS`` (an empty bin must give a large but finite PSI, not ``inf`` or ``nan``).
-    Checked on fresh random shares, some with empty bins.
+def check_categorical_psi(func) -> tuple[bool, str]:
+    """Exercise 14.4: ``func(reference, current)`` returns the PSI of a *categorical* feature from its raw
+    values (arrays of labels): the bins are the categories seen in either sample, the shares are counts over
+    the sample size, and every share is raised to at least ``EPS`` before the logarithm. Checked on fresh
+    random samples, one with a category that the reference never saw.
 
     Examples
     --------
-    >>> def my_psi(expected, actual):
-    ...     e, a = np.maximum(expected, EPS), np.maximum(actual, EPS)
+    >>> def my_categorical_psi(reference, current):
+    ...     reference, current = np.asarray(reference), np.asarray(current)
+    ...     cats = sorted(set(reference) | set(current))
+    ...     e = np.maximum([np.mean(reference == c) for c in cats], EPS)
+    ...     a = np.maximum([np.mean(current == c) for c in cats], EPS)
     ...     return float(np.sum((a - e) * np.log(a / e)))
-    >>> check_psi_function(my_psi)
-    ✓ right on 3 fresh pairs of shares, with and without empty bins (largest PSI there: finite, as it must be)
+    >>> check_categorical_psi(my_categorical_psi)
+    ✓ right on 2 fresh pairs of samples, one with a category the reference never saw (a large but finite PSI)
     True
     """
     if not callable(func):
-        return False, f"give a function psi(expected, actual), got {type(func).__name__}"
+        return False, f"give a function psi(reference, current), got {type(func).__name__}"
     rng = np.random.default_rng()
     with np.errstate(divide="ignore", invalid="ignore"):
-        for i, (e0, a0) in enumerate(_share_cases(rng)):
-            got = func(e0.copy(), a0.copy())
+        for i, (ref, cur) in enumerate(_categorical_cases(rng)):
+            got = func(ref.copy(), cur.copy())
             if got is None:
                 return False, "your function returned None: return the PSI, a number"
             got = float(np.asarray(got, dtype=np.float64).ravel()[0]) if np.ndim(got) else float(got)
-            e, a = np.maximum(e0, EPS), np.maximum(a0, EPS)
-            expected = float(np.sum((a - e) * np.log(a / e)))
+            cats = sorted(set(ref) | set(cur))
+            e, a = _shares(ref, cur, cats)
+            expected = _psi(e, a)
             if np.isclose(got, expected, rtol=1e-3):
                 continue
             if not np.isfinite(got):
-                return False, (f"PSI {got} on shares with an empty bin: ln 0 is -inf; raise every share to at least "
-                               "EPS first, e = np.maximum(expected, EPS), the same for actual")
-            if np.isclose(got, float(np.sum((a - e) * np.log10(a / e))), rtol=1e-3):
-                return False, "use the natural logarithm (np.log), not log10: the 0.1 / 0.25 thresholds assume ln"
-            if np.isclose(got, float(np.sum(a * np.log(a / e))), rtol=1e-3) or \
-                    np.isclose(got, float(np.sum(e * np.log(e / a))), rtol=1e-3):
+                return False, (f"PSI {got} with a category missing from one sample: ln 0 is -inf; raise every share "
+                               "to at least EPS first (np.maximum(shares, EPS))")
+            ref_cats = sorted(set(ref))
+            e_ref, a_ref = _shares(ref, cur, ref_cats)
+            if i == 1 and np.isclose(got, _psi(e_ref, a_ref), rtol=1e-3):
+                return False, ("you binned by the reference's categories only, so a category new in the window "
+                               "vanished: take the categories of both samples (set(reference) | set(current))")
+            counts_e, counts_a = e * len(ref), a * len(cur)
+            if np.isclose(got, _psi(counts_e, counts_a), rtol=1e-3):
+                return False, "use shares (counts divided by the sample's size), not counts"
+            if np.isclose(got, float(np.sum(np.maximum(a, EPS) * np.log(np.maximum(a, EPS) / np.maximum(e, EPS)))),
+                          rtol=1e-3):
                 return False, "that is one KL divergence; PSI is their sum: weight ln(a/e) by (a − e)"
-            if i > 0 and np.isclose(got, float(np.nansum(np.where((e0 > 0) & (a0 > 0), (a0 - e0) * np.log(a0 / e0), 0))),
-                                    rtol=1e-3):
-                return False, "skipping empty bins hides the biggest shift; raise their shares to EPS instead"
-            if i == 0:
-                return False, f"{got:.4f} is not the PSI of bins without zeros ({expected:.4f}): sum (a − e)·ln(a/e)"
-            return False, f"{got:.4f} differs from {expected:.4f} with an empty bin: raise each share to EPS (np.maximum)"
-    return True, ("right on 3 fresh pairs of shares, with and without empty bins (largest PSI there: finite, "
-                  "as it must be)")
+            return False, f"{got:.4f} differs from the PSI {expected:.4f}: sum (a − e)·ln(a/e) over the categories"
+    return True, "right on 2 fresh pairs of samples, one with a category the reference never saw (a large but finite PSI)"

@@ -9,8 +9,6 @@ from aiaas_lib.exercises.feedback import exercise
 
 WEIGHTS = ((0.254, -0.5, 0.02), (-1.016, 0.3, -0.04), (0.127, 0.1, 0.01))
 """Exercise 15.1: a Dense kernel (3 inputs × 3 outputs; one output channel per column)."""
-KD = {"student": (2.0, 1.0, -1.0), "teacher": (3.0, 0.0, 1.0), "label": 0, "temperature": 2.0, "alpha": 0.3}
-"""Exercise 15.3: one row's student and teacher logits, its label, and the KD settings."""
 
 
 @exercise
@@ -49,120 +47,161 @@ def check_weight_scales(answer) -> tuple[bool, str]:
     return False, f"{np.round(value, 6).tolist()} is not it; compute max over each column of |w|, divided by 127"
 
 
-def _mask_case(rng, shape, sparsity):
-    """A kernel of ``shape`` whose k-th and (k+1)-th smallest |w| are equal (a tie at the cut), its k."""
-    from aiaas_lib.compression.prune import n_pruned
+def _channel_mask(w, sparsity: float, norm: str = "l2", smallest: bool = True) -> np.ndarray:
+    """Per output channel (last axis) of ``w``: False for the floor(s·c) channels of smallest norm."""
+    w = np.asarray(w, dtype=np.float64)
+    c = w.shape[-1]
+    flat = w.reshape(-1, c)
+    norms = np.sqrt((flat ** 2).sum(axis=0)) if norm == "l2" else np.abs(flat).sum(axis=0)
+    k = int(np.floor(sparsity * c + 1e-9))
+    order = np.argsort(norms if smallest else -norms, kind="stable")
+    mask = np.ones(c, dtype=bool)
+    mask[order[:k]] = False
+    return mask
 
-    n = int(np.prod(shape))
-    k = n_pruned(n, sparsity)
-    mags = np.sort(rng.choice(np.arange(1, 10 * n), size=n, replace=False)) / (10 * n)
-    mags[k] = mags[k - 1]  # the first kept and the last pruned magnitude tie
-    w = rng.permutation(mags) * rng.choice([-1.0, 1.0], size=n)
-    return w.reshape(shape), k
 
-
-def _rank_mask(w, k, order_key):
-    """Mask (True = kept) zeroing the first ``k`` of ``w`` in the order given by ``order_key(flat w)``."""
-    mask = np.ones(w.size, dtype=bool)
-    mask[order_key(w.ravel())[:k]] = False
-    return mask.reshape(w.shape)
+def _channel_case(rng, shape):
+    """A kernel whose channels rank differently by L2 and by L1 norm (one spiky channel, one flat one)."""
+    w = rng.normal(0, 1, shape)
+    flat = w.reshape(-1, shape[-1])
+    n = flat.shape[0]
+    l2 = np.sqrt((flat ** 2).sum(axis=0))
+    target = np.quantile(l2, 0.3)  # both near the cut
+    flat[:, 0] = 0.0
+    flat[0, 0] = target * 1.05          # spiky: L2 just above the cut, L1 small
+    flat[:, 1] = target * 0.95 / np.sqrt(n)  # flat: L2 just below, L1 large
+    return flat.reshape(shape)
 
 
 @exercise
-def check_magnitude_mask(func) -> tuple[bool, str]:
-    """Exercise 15.2: ``func(w, sparsity)`` returns the pruning mask of ``w`` (same shape, True = kept):
-    False for the :math:`\\lfloor s\\,n \\rfloor` weights of smallest :math:`|w|` over the whole kernel,
-    ties broken by lower flat index first. Checked on fresh random kernels with a tie at the cut.
+def check_channel_mask(func) -> tuple[bool, str]:
+    """Exercise 15.2: ``func(w, sparsity)`` returns a *structured* pruning mask: one bool per output channel
+    (the last axis of ``w``; True = kept), False for the :math:`\\lfloor s\\,c \\rfloor` channels with the
+    smallest L2 norm over all their weights. Checked on fresh random Dense and Conv2D kernels.
 
     Examples
     --------
-    >>> from aiaas_lib.compression import magnitude_mask
-    >>> check_magnitude_mask(magnitude_mask)
-    ✓ right on 3 fresh kernels (shapes (6, 5), (4, 3, 2), (17,)): floor(s × n) smallest |w| pruned, ties by index
+    >>> def my_channel_mask(w, sparsity):
+    ...     w = np.asarray(w); c = w.shape[-1]
+    ...     norms = np.sqrt((w.reshape(-1, c) ** 2).sum(axis=0))
+    ...     mask = np.ones(c, dtype=bool)
+    ...     mask[np.argsort(norms, kind="stable")[:int(np.floor(sparsity * c))]] = False
+    ...     return mask
+    >>> check_channel_mask(my_channel_mask)
+    ✓ right on 3 fresh kernels (shapes (12, 10), (3, 3, 4, 16), (20, 25)): the layers can now be made narrower
     True
     """
-    from aiaas_lib.compression.prune import magnitude_mask
-
     if not callable(func):
-        return False, f"give a function magnitude_mask(w, sparsity), got {type(func).__name__}"
+        return False, f"give a function channel_mask(w, sparsity), got {type(func).__name__}"
     rng = np.random.default_rng()
-    cases = [((6, 5), 0.59), ((4, 3, 2), 0.43), ((17,), 0.79)]  # s·n = 17.7, 10.32, 13.43: floor ≠ round
+    cases = [((12, 10), 0.45), ((3, 3, 4, 16), 0.3), ((20, 25), 0.5)]  # s·c = 4.5, 4.8, 12.5: floor ≠ round
     for shape, s in cases:
-        w, k = _mask_case(rng, shape, s)
+        w = _channel_case(rng, shape)
         got = func(w.copy(), s)
         if got is None:
-            return False, "your function returned None: return the mask (an array of bools, True = kept)"
+            return False, "your function returned None: return the mask (one bool per output channel)"
         got = np.asarray(got)
-        expected = magnitude_mask(w, s)
-        if got.size != w.size:
-            return False, f"the mask must have one entry per weight: {w.size} for shape {shape}, got {got.size}"
+        c, k = shape[-1], int(np.floor(s * shape[-1]))
+        expected = _channel_mask(w, s)
+        if got.shape == w.shape:
+            return False, (f"a mask per weight (shape {shape}) is unstructured pruning; return one bool per output "
+                           f"channel: shape ({c},)")
+        if got.ndim != 1 or got.size != c:
+            if got.size == int(np.prod(shape[:-1])):
+                return False, "one entry per *input*: the output channels are the last axis (w.shape[-1])"
+            return False, f"return one bool per output channel: shape ({c},) for a kernel of shape {shape}; got {got.shape}"
         if got.dtype != bool and not np.all(np.isin(got, (0, 1))):
-            return False, "return the mask (True = kept, False = pruned), not the pruned weights w * mask"
-        if got.shape != w.shape:
-            if np.array_equal(got.ravel().astype(bool), expected.ravel()):
-                return False, f"right values, wrong shape {got.shape}: reshape the mask to w.shape {shape}"
-            return False, f"the mask must have the shape of w, {shape}; got {got.shape}"
+            return False, "return a mask of bools (True = channel kept), not norms or indices"
         got = got.astype(bool)
         if np.array_equal(got, expected):
             continue
         if np.array_equal(got, ~expected):
-            return False, "the mask is inverted: True marks the weights that are *kept*, False the pruned ones"
+            return False, "the mask is inverted: True marks the channels that are *kept*"
         pruned = int(np.sum(~got))
         if pruned != k:
-            if pruned == int(np.round(s * w.size)) or pruned == int(np.ceil(s * w.size)):
-                return False, f"{pruned} pruned: that rounds s × n = {s * w.size:.2f} up; the definition takes the floor ({k})"
-            return False, f"{pruned} weights pruned of {w.size} at sparsity {s}; it should be floor(s × n) = {k}"
-        if np.array_equal(got, _rank_mask(w, k, lambda v: np.argsort(v, kind="stable"))):
-            return False, "those are the most negative weights; rank by magnitude np.abs(w)"
-        if np.array_equal(got, _rank_mask(w, k, lambda v: np.argsort(-np.abs(v), kind="stable"))):
-            return False, "those are the largest |w|; magnitude pruning removes the *smallest*"
-        rev = _rank_mask(w.ravel()[::-1], k, lambda v: np.argsort(np.abs(v), kind="stable")).ravel()[::-1]
-        if np.array_equal(got.ravel(), rev):
-            return False, "a tie went the wrong way: use np.argsort(..., kind='stable') so the lower index is pruned first"
-        if w.ndim > 1 and int(np.sum(~got)) == k:
-            return False, "the right count, not the right weights: rank all of the kernel at once (w.ravel()), not per row"
-        return False, "the right number pruned, but not the right ones: zero the k smallest |w| of the flattened kernel"
+            if pruned == int(np.round(s * c)) or pruned == int(np.ceil(s * c)):
+                return False, f"{pruned} channels pruned: that rounds s × c = {s * c:.2f} up; take the floor ({k})"
+            return False, f"{pruned} of {c} channels pruned at sparsity {s}; it should be floor(s × c) = {k}"
+        if np.array_equal(got, _channel_mask(w, s, smallest=False)):
+            return False, "those are the channels of largest norm; prune the *smallest*"
+        if np.array_equal(got, _channel_mask(w, s, norm="l1")):
+            return False, "that ranks by the L1 norm (sum of |w|); the exercise asks for the L2 norm, sqrt(sum w²)"
+        return False, ("the right number of channels, not the right ones: the L2 norm of channel j is over all "
+                       "axes but the last, np.sqrt((w.reshape(-1, c) ** 2).sum(axis=0))")
     shapes = ", ".join(str(shape) for shape, _ in cases)
-    return True, f"right on {len(cases)} fresh kernels (shapes {shapes}): floor(s × n) smallest |w| pruned, ties by index"
+    return True, f"right on {len(cases)} fresh kernels (shapes {shapes}): the layers can now be made narrower"
+
+
+def _log_softmax(z):
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def _kd_from_probs(y, z_s, p_t, T, alpha, soften=lambda p, T: _log_softmax(np.log(p) / T), t2=True, reverse=False):
+    """Mean KD loss over the rows, the teacher given as probabilities; keyword switches build the usual mistakes."""
+    y = np.asarray(y)
+    ce = -_log_softmax(z_s)[np.arange(len(y)), y]
+    log_pt, log_ps = soften(p_t, T), _log_softmax(z_s / T)
+    kl = (np.exp(log_pt) * (log_pt - log_ps)).sum(axis=1) if not reverse else (np.exp(log_ps) * (log_ps - log_pt)).sum(axis=1)
+    return float(np.mean(alpha * ce + (1 - alpha) * (T ** 2 if t2 else 1.0) * kl))
 
 
 @exercise
-def check_kd_loss_value(answer) -> tuple[bool, str]:
-    """Exercise 15.3: the KD loss of the row in ``KD``:
-    :math:`\\alpha\\,\\mathrm{CE}(y, \\mathrm{softmax}(z_s)) + (1-\\alpha)\\,T^2\\,\\mathrm{KL}(\\mathrm{softmax}(z_t/T)\\,\\|\\,\\mathrm{softmax}(z_s/T))`.
+def check_kd_from_probabilities(func) -> tuple[bool, str]:
+    """Exercise 15.3: ``func(y, student_logits, teacher_probs, temperature, alpha)`` returns the mean KD loss
+    when the teacher is only available as **probabilities** (a served model's softmax output), not logits:
+    soften them as :math:`p_t^T \\propto p_t^{1/T}` = softmax(log p_t / T), then the KD loss of §6. Checked on
+    fresh random batches against the reference.
 
     Examples
     --------
-    >>> check_kd_loss_value(0.4271)
-    ✓ KD loss 0.4271 = 0.3 × CE 0.3490 + 0.7 × 2² × KL 0.1151
+    >>> def log_softmax(z):
+    ...     z = z - z.max(axis=1, keepdims=True)
+    ...     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    >>> def my_kd_loss(y, z_s, p_t, T, alpha):
+    ...     ce = -log_softmax(z_s)[np.arange(len(y)), y]
+    ...     log_pt, log_ps = log_softmax(np.log(p_t) / T), log_softmax(z_s / T)
+    ...     kl = np.sum(np.exp(log_pt) * (log_pt - log_ps), axis=1)
+    ...     return np.mean(alpha * ce + (1 - alpha) * T**2 * kl)
+    >>> check_kd_from_probabilities(my_kd_loss)
+    ✓ right on 3 fresh batches: softmax(log p_t / T) recovers the teacher's softened targets from its probabilities
     True
     """
-    from aiaas_lib.compression.distill import soft_targets
+    if not callable(func):
+        return False, f"give a function kd_loss(y, student_logits, teacher_probs, temperature, alpha), got {type(func).__name__}"
+    rng = np.random.default_rng()
+    for _ in range(3):
+        n, k = int(rng.integers(8, 33)), int(rng.integers(3, 11))
+        z_s, z_t = rng.normal(0, 2, (n, k)), rng.normal(0, 3, (n, k))
+        p_t = np.exp(_log_softmax(z_t))
+        y = rng.integers(0, k, n)
+        T, alpha = float(rng.choice([2.0, 3.0, 4.0])), float(np.round(rng.uniform(0.1, 0.9), 2))
+        got = func(y.copy(), z_s.copy(), p_t.copy(), T, alpha)
+        if got is None:
+            return False, "your function returned None: return the mean KD loss over the batch, a number"
+        got = np.asarray(got, dtype=np.float64)
+        if got.size != 1:
+            return False, f"return one number, the mean over the {n} rows; got an array of shape {got.shape}"
+        got = float(got.ravel()[0])
+        expected = _kd_from_probs(y, z_s, p_t, T, alpha)
 
-    s, t = np.array(KD["student"]), np.array(KD["teacher"])
-    y, T, a = KD["label"], KD["temperature"], KD["alpha"]
-    value = float(np.asarray(answer, dtype=np.float64).ravel()[0]) if np.ndim(answer) else float(answer)
+        def near(x):
+            return np.isclose(got, x, rtol=1e-4, atol=1e-7)
 
-    def kl(p, q):
-        return float(np.sum(p * np.log(p / q)))
-
-    ce = -float(np.log(soft_targets(s, 1.0)[y]))
-    pt, ps = soft_targets(t, T), soft_targets(s, T)
-    expected = a * ce + (1 - a) * T ** 2 * kl(pt, ps)
-
-    def near(x):
-        return abs(value - x) < 5e-4
-
-    if near(expected):
-        return True, f"KD loss {expected:.4f} = {a} × CE {ce:.4f} + {1 - a:.1f} × {T:g}² × KL {kl(pt, ps):.4f}"
-    if near(a * ce + (1 - a) * kl(pt, ps)):
-        return False, "the T² factor is missing: multiply the KL term by T² = 4 (it keeps the gradient scale)"
-    if near(a * ce + (1 - a) * T ** 2 * kl(ps, pt)):
-        return False, "the KL is reversed: it is KL(teacher ‖ student) = Σ p_t log(p_t / p_s)"
-    if near((1 - a) * ce + a * T ** 2 * kl(pt, ps)):
-        return False, "alpha weights the label loss (CE), 1 − alpha the teacher term"
-    if near(a * ce + (1 - a) * T ** 2 * kl(soft_targets(t, 1.0), soft_targets(s, 1.0))):
-        return False, "the KL uses softened probabilities: divide both logit vectors by T before the softmax"
-    if near(a * -float(np.log(ps[y])) + (1 - a) * T ** 2 * kl(pt, ps)):
-        return False, "the label cross-entropy uses the student's ordinary softmax (T = 1), not the softened one"
-    return False, f"{value:.4f} is not it; compute CE at T=1, KL(p_t^T ‖ p_s^T) at T={T:g}, then combine with alpha and T²"
+        if near(expected):
+            continue
+        if near(_kd_from_probs(y, z_s, p_t, T, alpha, soften=lambda p, T: _log_softmax(p / T))):
+            return False, ("softmax(p_t / T) treats probabilities as logits: soften with softmax(log p_t / T), "
+                           "i.e. p_t ** (1 / T) renormalised")
+        if near(_kd_from_probs(y, z_s, p_t, T, alpha, soften=lambda p, T: np.log(p))):
+            return False, "the teacher's probabilities must be softened with the same T as the student's: softmax(log p_t / T)"
+        if near(_kd_from_probs(y, z_s, p_t, T, alpha, t2=False)):
+            return False, f"the T² factor is missing: multiply the KL term by T² = {T ** 2:g}"
+        if near(_kd_from_probs(y, z_s, p_t, T, alpha, reverse=True)):
+            return False, "the KL is reversed: it is KL(teacher ‖ student) = Σ p_t^T (log p_t^T − log p_s^T)"
+        if near(_kd_from_probs(y, z_s, p_t, T, 1 - alpha)):
+            return False, "alpha weights the label loss (CE), 1 − alpha the teacher term"
+        if near(expected * n):
+            return False, "that is the sum over the rows; return the mean"
+        return False, f"{got:.5f} differs from the KD loss {expected:.5f} on a fresh batch (T = {T:g}, alpha = {alpha})"
+    return True, "right on 3 fresh batches: softmax(log p_t / T) recovers the teacher's softened targets from its probabilities"
