@@ -23,6 +23,8 @@ def test_conv_output_size_right(capsys):
     (lambda n, k, s, p: n - k + 1 if p == "valid" else math.ceil(n / s), "ignores the stride"),
     (lambda n, k, s, p: _conv_right(n, k, s, p) if p == "valid" else n, "keeps the size only when s = 1"),
     (lambda n, k, s, p: _conv_right(n, k, s, p) if p == "valid" else n // s, "rounds up"),
+    (lambda n, k, s, p: _conv_right(n, k, s, p) if p == "valid" else (n + 2 * (k // 2) - k) // s + 1,
+     "split unevenly"),
     (lambda n, k, s, p: 99, "expected 26, got 99"),
     (lambda n, k, s, p: None, "returns None"),
     (lambda n, k: 1, "could not check"),
@@ -91,8 +93,10 @@ def test_iou_wrong_gives_hint(capsys, func, hint):
     assert not ok and hint in out
 
 
-def _greedy(scores, threshold, by_row=False, ascending=False, unique=True, use_threshold=True):
+def _greedy(scores, threshold, by_row=False, ascending=False, unique=True, use_threshold=True, strict=False):
     pairs, rows, cols = [], set(), set()
+    if strict:
+        return [(r, c) for r, c in _greedy(scores, threshold) if scores[r, c] > threshold]
     if by_row:
         for r in range(scores.shape[0]):
             free = [c for c in range(scores.shape[1]) if c not in cols and scores[r, c] >= threshold]
@@ -125,6 +129,7 @@ def test_greedy_match_right(capsys):
     (lambda s, t: _greedy(s, t, use_threshold=False), "below the threshold"),
     (lambda s, t: _greedy(s, t, unique=False), "matched twice"),
     (_hungarian, "Hungarian"),
+    (lambda s, t: _greedy(s, t, strict=True), "equals the threshold"),
     (lambda s, t: _greedy(s, t, by_row=True), "track by track"),
     (lambda s, t: _greedy(s, t, ascending=True), "start from the lowest"),
     (lambda s, t: [], "the pairs should be"),

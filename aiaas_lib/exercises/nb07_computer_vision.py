@@ -23,7 +23,8 @@ def check_conv_output_size(func: Callable) -> tuple[bool, str]:
     True
     """
     cases = [(28, 3, 1, "valid"), (28, 5, 2, "valid"), (64, 3, 2, "valid"), (7, 2, 3, "valid"),
-             (28, 3, 1, "same"), (28, 3, 2, "same"), (7, 2, 3, "same"), (64, 5, 4, "same")]
+             (28, 3, 1, "same"), (28, 3, 2, "same"), (7, 2, 3, "same"), (64, 5, 4, "same"),
+             (28, 2, 1, "same"), (6, 2, 3, "same")]  # even kernels: 'same' pads unevenly
     for n, k, s, padding in cases:
         want = (n - k) // s + 1 if padding == "valid" else -(-n // s)
         got = func(n, k, s, padding)
@@ -39,6 +40,10 @@ def check_conv_output_size(func: Callable) -> tuple[bool, str]:
             return False, f"{case}: {got} ignores the stride; the window moves s pixels per step"
         if padding == "same" and got == n:
             return False, f"{case}: {got} ignores the stride; 'same' keeps the size only when s = 1: ⌈n/s⌉"
+        if padding == "same" and k % 2 == 0 and got == (n + 2 * (k // 2) - k) // s + 1:
+            return False, (f"{case}: {got} pads k//2 pixels on both sides, right for odd kernels only; an even "
+                           "kernel needs k − 1 pixels of padding in all, split unevenly (the extra one at the "
+                           "bottom/right), so the output is ⌈n/s⌉ whatever k")
         if padding == "same" and got == n // s:
             return False, f"{case}: {got} rounds down; 'same' rounds up: ⌈n/s⌉"
         return False, f"{case}: expected {want}, got {got}"
@@ -104,9 +109,11 @@ def check_iou(func: Callable) -> tuple[bool, str]:
 
 
 def _greedy(scores: np.ndarray, threshold: float, by_row: bool = False, ascending: bool = False,
-            unique: bool = True) -> set[tuple[int, int]]:
+            unique: bool = True, strict: bool = False) -> set[tuple[int, int]]:
     """Greedy matching, or one of its typical wrong versions (to name the mistake in a hint)."""
     pairs, used_r, used_c = set(), set(), set()
+    if strict:  # IoU > threshold instead of >=
+        return {(r, c) for r, c in _greedy(scores, threshold) if scores[r, c] > threshold}
     if by_row:  # each track in turn takes its best free detection
         for r in range(scores.shape[0]):
             free = [c for c in range(scores.shape[1]) if c not in used_c and scores[r, c] >= threshold]
@@ -147,7 +154,7 @@ def check_greedy_match(func: Callable) -> tuple[bool, str]:
     ...             pairs.append((r, c)); rows.add(r); cols.add(c)
     ...     return pairs
     >>> check_greedy_match(greedy)
-    ✓ greedy matching right on 30 fresh IoU matrices: best pair first, each row and column once, IoU >= threshold
+    ✓ greedy matching right on 31 fresh IoU matrices: best pair first, each row and column once, IoU >= threshold
     True
     """
     from scipy.optimize import linear_sum_assignment
@@ -155,7 +162,8 @@ def check_greedy_match(func: Callable) -> tuple[bool, str]:
     rng = np.random.default_rng()
     threshold = 0.3
     cases = [np.array([[0.9, 0.8, 0.4], [0.8, 0.1, 0.0]]),  # greedy and Hungarian differ here
-             np.array([[0.6, 0.5], [0.9, 0.1]])]  # greedy and track-by-track differ here
+             np.array([[0.6, 0.5], [0.9, 0.1]]),  # greedy and track-by-track differ here
+             np.array([[0.3, 0.1], [0.0, 0.8]])]  # an IoU exactly at the threshold counts
     for _ in range(28):
         shape = tuple(rng.integers(1, 6, size=2))
         cases.append(rng.uniform(size=shape) * (rng.uniform(size=shape) < 0.7))  # no ties above 0
@@ -175,6 +183,9 @@ def check_greedy_match(func: Callable) -> tuple[bool, str]:
         if got == _greedy(scores, 0.0) or any(scores[r, c] < threshold for r, c in got):
             return False, (f"on scores {shown} you keep a pair below the threshold {threshold}: a match counts "
                            "only when its IoU >= threshold (else the detection starts a new track)")
+        if got == _greedy(scores, threshold, strict=True):
+            return False, (f"on scores {shown} you drop a pair whose IoU equals the threshold {threshold}: keep "
+                           "it when IoU >= threshold (not >)")
         if got == _greedy(scores, threshold, by_row=True):
             return False, (f"on scores {shown} you go track by track; greedy goes by the highest IoU in the "
                            "whole matrix first (sort all entries, descending)")
