@@ -8,7 +8,9 @@ version's registry metadata:
 
 ``tensor``
     one numeric input tensor (``keras.Sequential([keras.Input((20,)), ...])``, a CNN on images). Metadata:
-    ``input_shape`` (without the batch axis), ``dtype``.
+    ``input_shape`` (without the batch axis), ``dtype``, and given training rows ``data``, up to 50
+    ``background`` rows for ``:explain`` when they hold at most :data:`MAX_BACKGROUND_VALUES` numbers (at
+    least :data:`MIN_TENSOR_BACKGROUND` rows: a 20-feature input gets 50, a 28×28 image none).
 ``tabular``
     one input of shape ``(1,)`` per column, named like the column: numbers as float, categories as
     ``string`` turned into numbers inside the model (``StringLookup``), e.g. a functional model built on
@@ -36,6 +38,10 @@ TEXT_KINDS = ("generation", "embedding")
 KINDS = SERVED_KINDS + TEXT_KINDS
 #: Keys that describe how to call the model; :func:`check_metadata` compares them with the model.
 SERVING_KEYS = ("kind", "numeric", "categorical", "input_schema", "input_shape", "dtype", "background")
+#: A tensor model's stored background holds at most this many numbers (it lives in the registry's JSON) ...
+MAX_BACKGROUND_VALUES = 5_000
+#: ... and is stored only when at least this many rows fit (fewer would be a poor background).
+MIN_TENSOR_BACKGROUND = 10
 
 
 class SignatureError(ValueError):
@@ -188,7 +194,8 @@ def serving_metadata(model, data=None, n_background: int = 50, seed: int = 0, gi
         Training rows. For a tabular model: numeric ranges, allowed categories, ``n_background`` background
         rows for explanations and the data hash (:func:`tabular_metadata`). Without it the categories come
         from the model's ``StringLookup`` layers and there are no background rows (``:explain`` then needs
-        them elsewhere). For a tensor model: only the data hash.
+        them elsewhere). For a tensor model: the data hash and, for narrow inputs, background rows (see the
+        module docstring; without them ``:explain`` uses a zero baseline).
     given : dict, optional
         Metadata the caller wrote: its ``kind`` picks between two possible kinds, its ``input_schema`` is
         used instead of reading the vocabularies, its ``input_shape`` fixes free dimensions.
@@ -231,6 +238,11 @@ def serving_metadata(model, data=None, n_background: int = 50, seed: int = 0, gi
         meta.update(input_shape=given["input_shape"] if None in shape else shape, dtype=sig["inputs"][0]["dtype"])
         if data is not None:
             meta["data_sha256"] = array_hash(np.asarray(data))
+            arr, width = np.asarray(data), int(np.prod(meta["input_shape"] or [1]))
+            rows = min(n_background, len(arr), MAX_BACKGROUND_VALUES // max(width, 1))
+            if rows >= MIN_TENSOR_BACKGROUND and list(arr.shape[1:]) == list(meta["input_shape"]):
+                pick = np.sort(np.random.default_rng(seed).choice(len(arr), rows, replace=False))
+                meta["background"] = arr[pick].astype(np.float32).tolist()
         return meta
     numeric = [i["name"] for i in sig["inputs"] if _is_number(i["dtype"])]
     categorical = [i["name"] for i in sig["inputs"] if _is_string(i["dtype"])]
@@ -303,6 +315,8 @@ def check_metadata(metadata: Mapping, inferred: Mapping) -> None:
                     f"metadata[{key!r}]={metadata[key]!r}, but the model's input has {key} {inferred[key]!r}: "
                     f"{_fix(key)}"
                 )
+        shape = metadata.get("input_shape", inferred["input_shape"])
+        _check_tensor_background(metadata.get("background"), shape)
         return
     num, cat = inferred["numeric"], inferred["categorical"]
     for key, mine, other in (("numeric", num, cat), ("categorical", cat, num)):
@@ -349,6 +363,21 @@ def check_metadata(metadata: Mapping, inferred: Mapping) -> None:
             check_rows(background, schema or inferred["input_schema"])
         except SchemaError as err:
             raise SignatureError(f"metadata['background'] does not match the input schema: {err}") from None
+
+
+def _check_tensor_background(background, shape) -> None:
+    """A tensor model's ``background``: None, or a list of numeric rows of the input's shape."""
+    if background is None:
+        return
+    import numpy as np
+
+    try:
+        found = list(np.asarray(background, dtype=np.float64).shape)
+    except (TypeError, ValueError):
+        found = None
+    if not found or found[0] == 0 or found[1:] != list(shape):
+        raise SignatureError(f"metadata['background'] must be a non-empty list of numeric rows of shape "
+                             f"{list(shape)}; got shape {found}: {_fix('background')}")
 
 
 def _fits(given, actual) -> bool:

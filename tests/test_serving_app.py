@@ -229,8 +229,10 @@ def test_explain_says_its_method_deep_for_the_course_builder(client):
     assert info["method"] == "deep" and info["model_rows_per_instance"] == info["background_rows"] > 0
 
 
-def test_explain_refuses_tensor_models(client):
-    assert_error(client.post("/v1/models/fashion:explain", json={"instances": [{}]}), 400, "tabular models")
+def test_explain_refuses_tensor_models_too_wide_naming_the_limit(client):
+    r = client.post("/v1/models/fashion:explain", json={"instances": images(1).tolist()})
+    assert_error(r, 400, "at most 256 input values per instance (MAX_TENSOR_VALUES); model 'fashion' takes "
+                         "[28, 28, 1]")
 
 
 def test_explain_needs_exactly_instances(client):

@@ -20,6 +20,17 @@ version (:func:`explainer_for`) and said in every reply:
 
 Each reply says the method, why it was chosen and its cost (``model_rows_per_instance``). A request
 beyond the budget cannot happen: the cost is fixed per version, and ``max_explain_instances`` bounds the rows.
+
+Tensor models (:class:`TensorExplainer`) are explained per input value (``values`` has the instance's shape),
+for the output the model predicts highest (``output_index``; 0 for a single output), against the
+``background`` rows stored at registration (:func:`aiaas_lib.signature.serving_metadata` with ``data=``, at
+most :data:`MAX_TENSOR_BACKGROUND` used), else a zero baseline; the reply says which (``baseline``):
+``deep`` (DeepExplainer on the whole model, when it adds up on probe rows; one backward pass over the
+background per row), else ``permutation`` over the flattened input (``2 * values + 1`` to
+:data:`PERMUTATION_EVALS` model calls per background row, at most :data:`EVAL_BUDGET` rows). Inputs wider than
+:data:`MAX_TENSOR_VALUES` numbers (a 28×28 image: 784) are refused with a 400 that names the limit and the
+fix: explaining images per pixel is notebook 09's work (``aiaas_lib.explain.shap_explainer``), not a
+request's.
 """
 from __future__ import annotations
 
@@ -34,6 +45,10 @@ MIN_BACKGROUND = 20
 #: the 11-column model of tests/test_serving_units.py: 68 ms a row (exact on 5 columns: 2 ms a row), once shap's
 #: numba code is compiled — the first permutation explanation in a process compiles it (8 s on that CPU).
 PERMUTATION_EVALS = 500
+#: The widest tensor input (numbers per instance) ``:explain`` takes.
+MAX_TENSOR_VALUES = 256
+#: The most background rows a tensor explanation averages over.
+MAX_TENSOR_BACKGROUND = 50
 
 
 class RuntimeExplainer:
@@ -104,6 +119,7 @@ class RuntimeExplainer:
             explain = lambda X: exact_shapley(f, X, background)  # noqa: E731
         else:
             background = background[:MIN_BACKGROUND]
+            background = background[:MIN_BACKGROUND]
             evals = max(2 * width + 1, min(PERMUTATION_EVALS, EVAL_BUDGET // len(background)))
             self.method, self.rows_per_instance = "permutation", evals * len(background)
             shap = shap_explainer(f, background, kind="permutation", max_evals=evals, seed=0)
@@ -133,9 +149,115 @@ class RuntimeExplainer:
         return np.asarray(values, dtype=np.float64), np.asarray(base, dtype=np.float64), self.names
 
 
-def explainer_for(runtime) -> RuntimeExplainer:
-    """The explainer of ``runtime`` (built on first use, then kept on the runtime)."""
+DEEP_LAYERS = frozenset({"InputLayer", "Dense", "Dropout", "Flatten", "Reshape", "Activation", "ReLU", "Conv1D",
+                         "Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "Rescaling"})
+"""Layer types whose ops DeepExplainer handles; a tensor model with any other goes model-agnostic at once."""
+
+
+class TensorExplainer:
+    """Attributions per input value of one loaded tensor runtime: ``explainer(x)`` → ``(values (n, *shape),
+    base_values (n,), output_index (n,))``; ``info`` says the method, reason, baseline and cost.
+
+    Examples
+    --------
+    >>> from aiaas_lib.env import import_tensorflow; tf = import_tensorflow(); import keras
+    >>> from aiaas_lib.serving.runtime import ModelRuntime
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"),
+    ...                           keras.layers.Dense(1)])
+    >>> rt = ModelRuntime("demo", 1, model, {"kind": "tensor", "input_shape": [3]})
+    >>> explainer = explainer_for(rt)
+    >>> explainer.info["method"], explainer.info["baseline"][:6]
+    ('deep', 'zeros ')
+    >>> x = np.array([[1.0, -2.0, 0.5]], np.float32)
+    >>> values, base, k = explainer(x)
+    >>> bool(abs(values.sum() + base[0] - rt.predict(x)[0, 0]) < 1e-4)
+    True
+    """
+
+    def __init__(self, runtime):
+        from aiaas_lib.explain import shap_explainer
+
+        check_explainable(runtime)
+        self.rt, shape = runtime, list(runtime.input_shape)
+        self.width = width = int(np.prod(shape))
+        stored = runtime.metadata.get("background")
+        if stored:
+            background = np.asarray(stored, np.float32)[:MAX_TENSOR_BACKGROUND]
+            self.baseline = f"{len(background)} background rows stored at registration"
+        else:
+            background = np.zeros((1, *shape), np.float32)
+            self.baseline = ("zeros (no background rows stored: register with data=<training rows> for a "
+                             "better one)")
+        probe = background[:4] if len(background) > 1 else np.random.default_rng(0).normal(size=(4, *shape))
+        other = sorted({type(layer).__name__ for layer in getattr(runtime.model, "layers", [None])} - DEEP_LAYERS)
+        try:
+            if other:  # never start DeepExplainer on ops it has no rule for: a failure half-way leaves shap's
+                # gradient overrides in TensorFlow's registry and breaks later training in the process
+                raise TypeError(f"layers DeepLIFT has no rule for here: {', '.join(other)}")
+            deep = shap_explainer(runtime.model, background, kind="deep")
+            self._explain = lambda x: self._flat(deep(x.astype(np.float32)))
+            values, base = self._explain(probe.astype(np.float32))
+            pred = runtime.predict(probe.astype(np.float32)).reshape(len(probe), -1)
+            gap = float(np.abs(values.sum(axis=1) + base - pred).max())
+            ok = gap <= 1e-4 * max(1.0, float(np.abs(pred).max()))
+            why = "" if ok else f"DeepExplainer's values do not add up on this model (gap {gap:.2g})"
+        except Exception as err:  # noqa: BLE001 — an op DeepLIFT has no rule for: go model-agnostic
+            last = ([ln.strip() for ln in str(err).splitlines() if ln.strip()] or [""])[-1]  # tf: the cause
+            why = f"DeepExplainer does not fit this model ({type(err).__name__}: {last[:200]})"
+        if not why:
+            self.method, self.reason = "deep", "DeepExplainer adds up on this model"
+            self.rows_per_instance = len(background)
+        else:
+            background = background[:MIN_BACKGROUND]
+            evals = max(2 * width + 1, min(PERMUTATION_EVALS, EVAL_BUDGET // len(background)))
+            background = background[:max(1, EVAL_BUDGET // evals)]
+
+            def f(flat):  # flattened rows → (n, outputs)
+                return runtime.predict(flat.reshape(-1, *shape).astype(np.float32)).reshape(len(flat), -1)
+
+            perm = shap_explainer(f, background.reshape(len(background), -1), kind="permutation",
+                                  max_evals=evals, seed=0)
+            self._explain = lambda x: self._flat(perm(x.reshape(len(x), -1)))
+            self.method, self.rows_per_instance = "permutation", evals * len(background)
+            self.reason = f"{why}; a permutation explainer over the {width} input values is used instead"
+        self.background_rows = len(background)
+
+    def _flat(self, att):
+        """An :class:`~aiaas_lib.explain.Attribution` as values (n, width, outputs), base (n, outputs)."""
+        values = np.asarray(att.values, np.float64)
+        return values.reshape(len(values), self.width, -1), np.asarray(att.base_values, np.float64).reshape(
+            len(values), -1)
+
+    @property
+    def info(self) -> dict:
+        """What the reply says about the explainer: method, reason, baseline, cost."""
+        return {"method": self.method, "reason": self.reason, "baseline": self.baseline,
+                "model_rows_per_instance": int(self.rows_per_instance),
+                "background_rows": int(self.background_rows)}
+
+    def __call__(self, x: np.ndarray):
+        values, base = self._explain(np.asarray(x))
+        k = np.argmax(self.rt.predict(np.asarray(x, np.float32)).reshape(len(x), -1), axis=1)
+        rows = np.arange(len(x))
+        return values[rows, :, k].reshape(len(x), *self.rt.input_shape), base[rows, k], k
+
+
+def check_explainable(runtime) -> None:
+    """ValueError naming the limit and the fix when ``runtime`` is a tensor model too wide to explain."""
+    width = int(np.prod(runtime.input_shape))
+    if runtime.kind == "tensor" and width > MAX_TENSOR_VALUES:
+        raise ValueError(
+            f"explanations of tensor models take at most {MAX_TENSOR_VALUES} input values per instance "
+            f"(MAX_TENSOR_VALUES); model {runtime.name!r} takes {list(runtime.input_shape)} = {width}: "
+            "explain it offline with aiaas_lib.explain.shap_explainer (notebook 09), or serve a model of "
+            "fewer inputs")
+
+
+def explainer_for(runtime):
+    """The explainer of ``runtime`` (built on first use, then kept on the runtime): :class:`RuntimeExplainer`
+    for a tabular model, :class:`TensorExplainer` for a tensor model (ValueError when it is too wide)."""
     explainer = getattr(runtime, "_explainer", None)
     if explainer is None:
-        explainer = runtime._explainer = RuntimeExplainer(runtime)
+        cls = TensorExplainer if runtime.kind == "tensor" else RuntimeExplainer
+        explainer = runtime._explainer = cls(runtime)
     return explainer

@@ -170,9 +170,21 @@ def _infer_body(meta: dict, input_name: str | None, output: str) -> dict:
     return {"required": True, "content": _json(schema, {"inputs": example})}
 
 
-def _explain_body(meta: dict, max_rows: int) -> dict:
+def _explainable(meta: dict) -> bool:
+    """Served ``:explain``: a tabular model with background rows, a tensor model of ≤ MAX_TENSOR_VALUES."""
+    from aiaas_lib.serving.explaining import MAX_TENSOR_VALUES
+
+    if meta["kind"] == "tabular":
+        return bool(meta.get("background"))
+    size = 1
+    for d in meta["input_shape"]:
+        size *= int(d)
+    return size <= MAX_TENSOR_VALUES
+
+
+def _explain_body(meta: dict, max_rows: int, input_name: str | None) -> dict:
     schema = {"type": "object", "required": ["instances"], "additionalProperties": False, "properties": {
-        "instances": {"type": "array", "items": _tabular_row(meta), "minItems": 1}},
+        "instances": _instances_schema(meta, input_name)},
         "description": f"At most {max_rows} rows (max_explain_instances)."}
     return {"required": True, "content": _json(schema, {"instances": [example_instance(meta)]})}
 
@@ -264,10 +276,16 @@ _OK = {
     ":predict": {"type": "object", "anyOf": [{"required": ["predictions"]}, {"required": ["outputs"]}],
                  "properties": {"predictions": {"type": "array"}, "outputs": {"type": "array"}}},
     ":explain": {"type": "object", "required": ["explanations", "explainer"], "properties": {
-        "explanations": {"type": "array"},
+        "explanations": {"type": "array", "items": {
+            "type": "object", "required": ["base_value", "prediction", "values"], "properties": {
+                "base_value": {"type": "number"}, "prediction": {"type": "number"},
+                "output_index": {"type": "integer"},
+                "values": {"type": ["object", "array"],
+                           "description": "per column (tabular) or shaped like the instance (tensor)"}}}},
         "explainer": {"type": "object", "required": ["method", "reason", "model_rows_per_instance"], "properties": {
             "method": {"type": "string", "enum": ["deep", "exact", "permutation"]}, "reason": {"type": "string"},
-            "model_rows_per_instance": {"type": "integer"}, "background_rows": {"type": "integer"}}}}},
+            "baseline": {"type": "string"}, "model_rows_per_instance": {"type": "integer"},
+            "background_rows": {"type": "integer"}}}}},
     "/infer": {"type": "object", "required": ["model_name", "model_version", "outputs"]},
     "/v1/models": {"type": "object", "required": ["object", "data"], "properties": {
         "object": {"const": "list"}, "data": {"type": "array"}}},
@@ -334,9 +352,9 @@ def _per_model(doc: dict, models: dict[str, dict], max_explain: int) -> None:
             if meta.get("kind") not in ("tabular", "tensor"):
                 continue
             if template.endswith(":explain"):
-                if meta["kind"] != "tabular" or not meta.get("background"):
+                if not _explainable(meta):
                     continue
-                body = _explain_body(meta, max_explain)
+                body = _explain_body(meta, max_explain, input_name)
             elif template.endswith(":predict"):
                 body = _predict_body(meta, input_name)
             else:

@@ -12,7 +12,8 @@ route                                                       what
 ``POST /v1/models/{name}[...]:predict``                      ``{"instances": [...]}`` → ``{"predictions": [...]}``,
                                                             ``{"inputs": ...}`` → ``{"outputs": ...}``
 ``POST /v1/models/{name}[...]:explain``                      ``{"instances": [rows]}`` → ``{"explanations": [...],
-                                                            "explainer": {method, reason, cost}}`` (:mod:`.explaining`)
+                                                            "explainer": {method, reason, baseline, cost}}``;
+                                                            tabular and tensor models (:mod:`.explaining`)
 ``POST /v1/models/{name}:reload``                            re-read the registry's labels, load, switch; optional
                                                             body ``{"canary_weight": 0.2, "shadow": false}``
 ``GET  /v1/models/{name}/traffic``                           stable/canary versions, weight, shadow summary
@@ -164,35 +165,52 @@ def _is_large(body: dict) -> bool:
 
 
 async def _explain(request: Request, svc: Service, name: str, version=None, label=None) -> JSONResponse:
+    from aiaas_lib.serving.explaining import check_explainable, explainer_for
+
     rt = svc.runtime(name, version, label)
-    if rt.kind != "tabular":
-        raise InputError(f"explanations are for tabular models; model {name!r} is a {rt.kind} model")
-    if rt.background is None:
+    try:
+        check_explainable(rt)
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    if rt.kind == "tabular" and rt.background is None:
         raise InputError(f"model {name!r} has no 'background' rows in its registry metadata to explain against")
     body = await read_json(request, svc.settings.max_body_bytes)
+    what = ("rows as objects of named columns" if rt.kind == "tabular"
+            else f"instances of shape {rt.input_shape}")
     if not isinstance(body, dict) or set(body) != {"instances"}:
-        raise InputError('request body must be {"instances": [rows as objects of named columns]}')
-    inputs, columns = rt.decode_rows(body["instances"], svc.settings.max_explain_instances, "max_explain_instances")
+        raise InputError(f'request body must be {{"instances": [{what}]}}')
+    if rt.kind == "tensor":
+        if isinstance(body["instances"], list):
+            rt._check_count(len(body["instances"]), svc.settings.max_explain_instances, "instances",
+                            "max_explain_instances")
+        inputs, _ = rt.decode_instances(body["instances"])
+    else:
+        inputs, columns = rt.decode_rows(body["instances"], svc.settings.max_explain_instances,
+                                         "max_explain_instances")
 
     def work():
         import pandas as pd
 
-        from aiaas_lib.serving.explaining import explainer_for
-
         with svc.explain_lock:
-            frame = pd.DataFrame(columns, columns=list(columns))
             explainer = explainer_for(rt)  # deep where the model's structure allows, else model-agnostic
-            values, base, names = explainer(frame)
-        return values, base, names, svc.call_model(rt, inputs), explainer.info
+            if rt.kind == "tensor":
+                values, base, index = explainer(inputs)
+            else:
+                values, base, names = explainer(pd.DataFrame(columns, columns=list(columns)))
+        predictions = svc.call_model(rt, inputs).reshape(len(values), -1)
+        if rt.kind == "tensor":
+            return [{"base_value": float(base[i]), "prediction": float(predictions[i, index[i]]),
+                     "output_index": int(index[i]), "values": values[i].tolist()}
+                    for i in range(len(values))], values, predictions, explainer.info
+        return [{"base_value": float(base[i]), "prediction": float(predictions[i, 0]),
+                 "values": {c: float(v) for c, v in zip(names, values[i])}} for i in range(len(values))], \
+            values, predictions, explainer.info
 
-    values, base, names, predictions, info = await to_thread.run_sync(work)
+    explanations, values, predictions, info = await to_thread.run_sync(work)
     rt.check_finite(values)
     rt.check_finite(predictions)
-    return JSONResponse({"explanations": [
-        {"base_value": float(base[i]), "prediction": float(predictions[i].ravel()[0]),
-         "values": {c: float(v) for c, v in zip(names, values[i])}}
-        for i in range(len(predictions))
-    ], "explainer": info}, headers={"x-model-version": str(rt.version)})
+    return JSONResponse({"explanations": explanations, "explainer": info},
+                        headers={"x-model-version": str(rt.version)})
 
 
 @router.get("/v1/models/{name:segment}")
