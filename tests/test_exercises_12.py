@@ -1,4 +1,4 @@
-"""Exercise checks of notebook 12: the learner's secured FastAPI app (401, 413), status codes."""
+"""Exercise checks of notebook 12: the learner's guarded FastAPI app (401, 413), columnar format, status codes."""
 import json
 import secrets
 
@@ -7,7 +7,7 @@ import pytest
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aiaas_lib.exercises import nb12_serving_models as ex
@@ -45,24 +45,62 @@ def make_app(model, dependencies=(), error_shape=True, key_after_model=None):
     return app
 
 
-def secure_factory(status=401, compare=lambda size, limit: size > limit, measure="bytes", error_shape=True,
-                   key_after_model=False, check_key=True, none_check=True):
+def dependency_factory(status=401):
+    """The old answer: key and size as FastAPI dependencies (they run after FastAPI has read the body)."""
     def make_secure_app(model, api_key, max_body_bytes):
         def key_dependency(authorization: str | None = Header(None)):
-            if (none_check and authorization is None) or not secrets.compare_digest(authorization, f"Bearer {api_key}"):
+            if authorization is None or not secrets.compare_digest(authorization, f"Bearer {api_key}"):
                 raise HTTPException(status, "missing or wrong API key")
 
         async def size_dependency(request: Request):
-            raw = await request.body()
-            size = {"bytes": len(raw), "chars": len(raw.decode()), "parsed": len(json.dumps(json.loads(raw))),
-                    "header": int(request.headers.get("content-length", 0))}[measure]
-            if compare(size, max_body_bytes):
-                raise HTTPException(413, f"body of {size} bytes; the limit is {max_body_bytes}")
+            if len(await request.body()) > max_body_bytes:
+                raise HTTPException(413, "too large")
 
-        deps = [Depends(size_dependency)]
-        if check_key and not key_after_model:
-            deps.insert(0, Depends(key_dependency))
-        return make_app(model, deps, error_shape, api_key if key_after_model else None)
+        return make_app(model, [Depends(key_dependency), Depends(size_dependency)])
+
+    return make_secure_app
+
+
+def secure_factory(status=401, compare=lambda size, limit: size > limit, measure="bytes", error_shape=True,
+                   check_key=True, use_header=True, stream=True, header_only=False):
+    """A guard (ASGI middleware) around make_app's app, like the notebook's solution, with a chosen mistake."""
+    def make_secure_app(model, api_key, max_body_bytes):
+        inner = make_app(model)
+
+        async def guard(scope, receive, send):
+            if scope["type"] != "http":
+                return await inner(scope, receive, send)
+            request = Request(scope, receive)
+
+            async def refuse(code, message):
+                content = {"error": message} if error_shape else {"detail": message}
+                await JSONResponse(content, status_code=code)(scope, receive, send)
+
+            auth = request.headers.get("authorization") or ""
+            if check_key and not secrets.compare_digest(auth.encode(), f"Bearer {api_key}".encode()):
+                return await refuse(status, "missing or wrong API key")
+            length = request.headers.get("content-length")
+            if use_header and length is not None and compare(int(length), max_body_bytes):
+                return await refuse(413, "too large")
+            chunks, size = [], 0
+            async for chunk in request.stream():
+                chunks.append(chunk)
+                size += len(chunk)
+                if stream and compare(size, max_body_bytes):
+                    return await refuse(413, "too large")
+            raw = b"".join(chunks)
+            if not header_only:
+                measured = {"bytes": len(raw), "chars": len(raw.decode()),
+                            "parsed": len(json.dumps(json.loads(raw))) if raw.strip() else 0}[measure]
+                if compare(measured, max_body_bytes):
+                    return await refuse(413, "too large")
+
+            async def replay():
+                return {"type": "http.request", "body": raw, "more_body": False}
+
+            await inner(scope, replay, send)
+
+        return guard
 
     return make_secure_app
 
@@ -75,14 +113,15 @@ def test_secure_app_right(capsys):
 @pytest.mark.parametrize("factory, hint", [
     (secure_factory(status=403), "403 means"),
     (secure_factory(check_key=False), "expected 401, got 200"),
-    (secure_factory(key_after_model=True), "the model already ran"),
+    (dependency_factory(), "parsed before the key"),
     (secure_factory(compare=lambda size, limit: size >= limit), "(>, not >=)"),
-    (secure_factory(measure="parsed"), "parsed JSON"),
-    (secure_factory(measure="chars"), "two bytes in UTF-8"),
-    (secure_factory(measure="header"), "without a Content-Length"),
-    (secure_factory(none_check=False), "without an Authorization header"),
+    (secure_factory(measure="parsed", stream=False, use_header=False), "parsed JSON"),
+    (secure_factory(measure="chars", stream=False, use_header=False), "two bytes in UTF-8"),
+    (secure_factory(header_only=True, stream=False), "without a Content-Length"),
+    (secure_factory(stream=False), "only after reading"),
+    (secure_factory(use_header=False), "refuse on the header first"),
     (secure_factory(error_shape=False), "FastAPI's default shape"),
-    (lambda model, api_key, max_body_bytes: "not an app", "not a FastAPI app"),
+    (lambda model, api_key, max_body_bytes: "not an app", "not an ASGI app"),
     (lambda model, api_key, max_body_bytes: 1 / 0, "could not check"),
     (42, "pass your factory"),
 ])
@@ -161,7 +200,7 @@ def test_status_code_hints_do_not_give_the_answer(capsys):
 
 # ------------------------------------------------------------------------------------------ columnar
 def columnar_factory(answer_key="outputs", check_lengths=True, transpose=False, error=HTTPException,
-                     as_array=False):
+                     as_array=False, validate="catch"):
     def predict_columnar(model, body):
         columns = body["inputs"]
         lengths = {len(v) for v in columns.values()}
@@ -171,6 +210,11 @@ def columnar_factory(answer_key="outputs", check_lengths=True, transpose=False, 
             rows = [dict(zip(columns, values)) for values in zip(*columns.values())][::-1]
         else:
             rows = [dict(zip(columns, values)) for values in zip(*columns.values())]
+        known = {"Month-to-month", "One year", "Two year"}
+        if validate != "skip" and any(r["contract"] not in known for r in rows):
+            if validate == "raise":
+                raise ValidationError.from_exception_data("Row", [])  # what model_validate raises
+            raise HTTPException(400, "invalid contract")
         inputs = {c: np.array([[r[c]] for r in rows], np.float32) for c in NUMERIC}
         y_hat = np.asarray(model.predict_on_batch(inputs))
         return {answer_key: y_hat if as_array else y_hat.tolist()}
@@ -188,6 +232,8 @@ def test_columnar_right(capsys):
     (columnar_factory(transpose=True), "i-th value"),
     (columnar_factory(error=ValueError), "raised ValueError"),
     (columnar_factory(as_array=True), ".tolist()"),
+    (columnar_factory(validate="skip"), "not validated"),
+    (columnar_factory(validate="raise"), "catch pydantic's ValidationError"),
     (lambda model, body: {"outputs": []}, "one output per position"),
     (lambda model, body: 1 / 0, "could not check"),
     (42, "pass your function"),

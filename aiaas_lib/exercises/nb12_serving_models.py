@@ -1,9 +1,10 @@
 """Exercise checks of notebook 12 (serving models): used by notebooks/12_serving_models.ipynb.
 
 - :func:`check_secure_app` runs the learner's FastAPI app factory ``make_secure_app(model, api_key,
-  max_body_bytes)`` in-process (``fastapi.testclient.TestClient``) on fresh rows, a fresh key and a fresh
-  size limit, with a probe model that records its calls: API keys (401) and a body-size limit (413), in
-  TF Serving's ``{"error": "..."}`` shape.
+  max_body_bytes)`` in-process (``fastapi.testclient.TestClient``, and raw ASGI calls that stream a body
+  chunk by chunk) on fresh rows, a fresh key and a fresh size limit, with a probe model that records its
+  calls: API keys (401, checked before the body is parsed) and a body-size limit (413, on Content-Length
+  and while reading), in TF Serving's ``{"error": "..."}`` shape.
 - :func:`check_columnar` runs the learner's ``predict_columnar(model, body)`` (TF Serving's columnar
   format ``{"inputs": {column: [values]}}`` -> ``{"outputs": [...]}``) on fresh rows with a probe model.
 - :func:`check_status_codes`: which status the course's service answers for each failure of ``FAILURES``.
@@ -81,25 +82,73 @@ def _error_shape(reply) -> str | None:
     return None
 
 
+def _asgi_post(app, headers: dict, chunks: list[bytes]) -> tuple[int | None, int]:
+    """POST ``chunks`` to the ASGI ``app`` one ``receive()`` at a time; -> (status, bytes the app pulled).
+
+    Runs in its own thread with its own event loop (a notebook's thread already runs one).
+    """
+    import asyncio
+    import threading
+
+    state = {"status": None, "pulled": 0}
+
+    async def main():
+        pending = list(chunks)
+
+        async def receive():
+            if pending:
+                chunk = pending.pop(0)
+                state["pulled"] += len(chunk)
+                return {"type": "http.request", "body": chunk, "more_body": bool(pending)}
+            await asyncio.Event().wait()  # the client stays connected, sending nothing more
+
+        async def send(message):
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                 "scheme": "http", "path": PREDICT_PATH, "raw_path": PREDICT_PATH.encode(), "query_string": b"",
+                 "root_path": "", "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+                 "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}
+        await asyncio.wait_for(app(scope, receive, send), timeout=30)
+
+    errors = []
+    thread = threading.Thread(target=lambda: _catch(errors, lambda: asyncio.run(main())), daemon=True)
+    thread.start()
+    thread.join(timeout=60)
+    if errors:
+        raise errors[0]
+    return state["status"], state["pulled"]
+
+
+def _catch(errors: list, fn) -> None:
+    try:
+        fn()
+    except BaseException as err:  # noqa: BLE001 - handed back to the caller's thread
+        errors.append(err)
+
+
 @exercise
 def check_secure_app(make_secure_app) -> tuple[bool, str]:
-    """Exercise 12.1: ``make_secure_app(model, api_key, max_body_bytes)`` returns a FastAPI app whose
-    ``POST /v1/models/churn:predict`` needs ``Authorization: Bearer <api_key>`` (401 without it or with a
-    wrong key, *before* the model runs) and refuses a body of more than ``max_body_bytes`` bytes with 413
-    (a body of exactly ``max_body_bytes`` passes); errors in TF Serving's ``{"error": "..."}`` shape.
+    """Exercise 12.1: ``make_secure_app(model, api_key, max_body_bytes)`` returns an ASGI app (FastAPI's,
+    or a guard wrapping it) whose ``POST /v1/models/churn:predict`` needs ``Authorization: Bearer <api_key>``
+    (401 without it or with a wrong key, checked *first*: before the body is parsed, before the model runs)
+    and refuses a body of more than ``max_body_bytes`` bytes with 413 (a body of exactly ``max_body_bytes``
+    passes) on its Content-Length header and, while reading, on the bytes received — so an oversized body
+    is refused before it has all been read; errors in TF Serving's ``{"error": "..."}`` shape.
 
     The check builds the app with a fresh random key, a probe model and a limit equal to the size of a
-    fresh valid body, and calls it in-process with ``fastapi.testclient.TestClient``.
+    fresh valid body, calls it in-process with ``fastapi.testclient.TestClient``, and streams bodies to it
+    chunk by chunk through ASGI to count how many bytes it read before refusing.
 
     Examples
     --------
     >>> check_secure_app(lambda model, api_key, max_body_bytes: "not an app")
-    ✗ make_secure_app returned str, not a FastAPI app
+    ✗ make_secure_app returned str, not an ASGI app (return make_app's app, or your guard around it)
     False
     """
     import secrets
 
-    from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
     if not callable(make_secure_app):
@@ -111,8 +160,8 @@ def check_secure_app(make_secure_app) -> tuple[bool, str]:
     limit = len(body)  # the valid body is exactly at the limit: it must pass
     probe = ProbeModel(rng)
     app = make_secure_app(probe, key, limit)
-    if not isinstance(app, FastAPI):
-        return False, f"make_secure_app returned {type(app).__name__}, not a FastAPI app"
+    if not callable(app):
+        return False, f"make_secure_app returned {type(app).__name__}, not an ASGI app (return make_app's app, or your guard around it)"
     json_type = {"content-type": "application/json"}
     with TestClient(app, raise_server_exceptions=False) as client:
         def post(content, api_key=None):
@@ -123,22 +172,26 @@ def check_secure_app(make_secure_app) -> tuple[bool, str]:
             reply = post(body, api_key)
             if reply.status_code == 500 and api_key is None:
                 return False, ("no key: 500 — your key check crashed on a request without an Authorization "
-                               "header (the parameter is None then): test for None first and raise "
-                               "HTTPException(401, ...)")
+                               "header (it is None then): test for None first and answer 401")
             if reply.status_code == 403:
                 return False, (f"{what}: 403 means 'known, but not allowed'; a missing or wrong credential is "
-                               "401 Unauthorized: raise HTTPException(401, ...)")
+                               "401 Unauthorized")
             if reply.status_code != 401:
                 return False, f"{what}: expected 401, got {reply.status_code}: check the Authorization header first"
             if probe.calls:
-                return False, (f"{what}: 401, but the model already ran: check the key in a dependency (it runs "
-                               "before the route's body), not after predict_on_batch")
+                return False, (f"{what}: 401, but the model already ran: check the key before the route runs, "
+                               "not after predict_on_batch")
             if (shape := _error_shape(reply)) is not None:
                 return False, f"{what}: {shape}"
+        reply = post(b'{"instances": [', None)
+        if reply.status_code != 401:
+            return False, (f"invalid JSON without a key got {reply.status_code}, not 401: the body was parsed before "
+                           "the key was checked. FastAPI reads and parses a route's body *before* it runs the "
+                           "route's dependencies, so check the key in your guard (middleware), ahead of FastAPI")
         reply = post(body, key)
         if reply.status_code == 401:
             return False, ("the right key was refused: the check sends 'Authorization: Bearer <api_key>'; compare "
-                           "the part after 'Bearer ' with api_key")
+                           "the whole header with f'Bearer {api_key}'")
         if reply.status_code == 413:
             return False, (f"a body of exactly max_body_bytes={limit} bytes was refused: only a body *larger* than "
                            "the limit gets 413 (>, not >=)")
@@ -147,14 +200,13 @@ def check_secure_app(make_secure_app) -> tuple[bool, str]:
         got = np.asarray(reply.json().get("predictions"), np.float64)
         want = probe.score(rows)
         if got.shape != want.shape or not np.allclose(got, want, atol=1e-6):
-            return False, "right key: 200, but the predictions are not the model's: return model.predict_on_batch's output"
+            return False, "right key: 200, but the predictions are not the model's: hand the bytes you read on to make_app's app"
         calls = probe.calls
         padded = body + b" " * int(rng.integers(1, 64))  # valid JSON, more bytes; the parsed JSON is the same
         reply = post(padded, key)
         if reply.status_code == 200:
             return False, (f"a body of {len(padded)} bytes > max_body_bytes={limit} passed: it only has more "
-                           "whitespace, so you measured the parsed JSON (or the rows); count the raw bytes, "
-                           "len(await request.body())")
+                           "whitespace, so you measured the parsed JSON (or the rows); count the raw bytes")
         if reply.status_code != 413:
             return False, f"a body over the limit: expected 413, got {reply.status_code}"
         if (shape := _error_shape(reply)) is not None:
@@ -164,21 +216,41 @@ def check_secure_app(make_secure_app) -> tuple[bool, str]:
         if reply.status_code != 413:
             return False, (f"a body of {len(padded)} bytes > max_body_bytes={limit} sent without a Content-Length "
                            f"header (chunked) got {reply.status_code}, not 413: you trusted the header, which a "
-                           "client may leave out or fake; count the bytes of await request.body()")
+                           "client may leave out or fake; also count the bytes while reading request.stream()")
         small = json.dumps({"instances": rows[:1], "note": ""})
         text = small[:-2] + "é" * (limit - len(small)) + small[-2:]  # as many characters as the limit, more bytes
         reply = post(text.encode(), key)
         if reply.status_code != 413:
             return False, (f"a body of {len(text)} characters but {len(text.encode())} bytes > max_body_bytes="
                            f"{limit} got {reply.status_code}, not 413: 'é' is one character but two bytes in "
-                           "UTF-8; count bytes (len(body_bytes)), not characters of the decoded text")
+                           "UTF-8; count bytes (len(chunk)), not characters of the decoded text")
         if probe.calls != calls:
             return False, "413, but the model ran on a body over the limit: refuse it before predicting"
-    return True, ("no key → 401, wrong key → 401 (model not run), right key → 200 with the model's predictions, "
-                  "body over the limit → 413 (bytes, not characters), errors as {\"error\": str}")
+    # stream a body 4x the limit in small chunks, without Content-Length: how much is read before the 413?
+    chunk = 64
+    huge = padded + b" " * (3 * limit)
+    pieces = [huge[i:i + chunk] for i in range(0, len(huge), chunk)]
+    auth = {**json_type, "authorization": f"Bearer {key}"}
+    status, pulled = _asgi_post(app, auth, pieces)
+    if status != 413:
+        return False, f"a {len(huge)}-byte body streamed in {chunk}-byte chunks got {status}, not 413"
+    if pulled > limit + chunk:
+        return False, (f"413, but only after reading {pulled} of {len(huge)} bytes (limit {limit}): the size was "
+                       "checked after the whole body was read — as a dependency does, because FastAPI reads the "
+                       "body before it runs dependencies. Count bytes while reading request.stream() and stop at "
+                       "the first byte over the limit")
+    status, pulled = _asgi_post(app, {**auth, "content-length": str(len(huge))}, pieces)
+    if status != 413 or pulled > chunk:
+        return False, (f"Content-Length: {len(huge)} > max_body_bytes={limit}, yet the app read {pulled} bytes before "
+                       f"answering {status}: refuse on the header first, before reading anything")
+    if probe.calls != calls:
+        return False, "413, but the model ran on a body over the limit: refuse it before predicting"
+    return True, ("no key → 401 even for invalid JSON (the key first), wrong key → 401 (model not run), right key → "
+                  "200 with the model's predictions; over the limit → 413 on Content-Length before reading, and "
+                  "while reading (bytes, not characters), errors as {\"error\": str}")
 
 
-#: Exercise 12.2's failures: key -> what happened.
+#: Exercise 12.3's failures: key -> what happened.
 FAILURES = {
     "no_key": "the request has no Authorization header, and the service has API keys",
     "bad_json": 'the body is {"instances": [  (cut off: not valid JSON)',
@@ -202,7 +274,7 @@ _STATUS_HINTS = {
 
 @exercise
 def check_status_codes(answer) -> tuple[bool, str]:
-    """Exercise 12.2: the HTTP status the service answers for each failure of ``FAILURES``, as a dict
+    """Exercise 12.3: the HTTP status the service answers for each failure of ``FAILURES``, as a dict
     key -> int.
 
     Examples
@@ -231,8 +303,8 @@ def check_status_codes(answer) -> tuple[bool, str]:
 def check_columnar(predict_columnar) -> tuple[bool, str]:
     """Exercise 12.2: ``predict_columnar(model, body)`` takes TF Serving's *columnar* request
     ``{"inputs": {column: [value, ...], ...}}`` and returns ``{"outputs": [[p], ...]}``, one prediction per
-    position, in order, from ``model.predict_on_batch``; columns of unequal lengths raise
-    ``HTTPException(400, ...)`` before the model runs.
+    position, in order, from ``model.predict_on_batch``; columns of unequal lengths, or values the row
+    schema rejects (an unknown category), raise ``HTTPException(400, ...)`` before the model runs.
 
     The check builds a columnar body from fresh random churn rows and compares with a probe model's
     scores of those rows.
@@ -282,5 +354,21 @@ def check_columnar(predict_columnar) -> tuple[bool, str]:
                        "shortest column without a word; check that all lengths are equal, else HTTPException(400)")
     if probe.calls != calls:
         return False, "400, but the model ran first: check the lengths before predicting"
+    invalid = {c: list(v) for c, v in columns.items()}
+    invalid["contract"] = ["Weekly"] * len(rows)  # not a category seen in training
+    try:
+        predict_columnar(probe, {"inputs": invalid})
+    except HTTPException as err:
+        if err.status_code != 400:
+            return False, f'"contract": ["Weekly", ...]: HTTPException({err.status_code}), expected 400 (a bad request)'
+    except Exception as err:  # noqa: BLE001
+        return False, (f'"contract": ["Weekly", ...] raised {type(err).__name__}; raised inside a route, anything but '
+                       "HTTPException is a 500 (make_app's 400 handler only sees errors FastAPI's own body "
+                       "validation raises): catch pydantic's ValidationError and raise HTTPException(400, ...)")
+    else:
+        return False, ('"contract": ["Weekly", ...] was accepted: the rows were not validated; '
+                       "PredictRequest.model_validate({\"instances\": rows}) rejects unknown categories")
+    if probe.calls != calls:
+        return False, "400, but the model ran on invalid rows: validate before predicting"
     return True, ("fresh rows in columns → one output per row, equal to predict_on_batch's, in order; "
-                  "unequal columns → 400 before the model runs")
+                  "unequal columns or an unknown category → 400 before the model runs")
