@@ -53,7 +53,8 @@ def own_model(frame: pd.DataFrame, y: np.ndarray, seed: int = 0):
     hidden = keras.layers.Dense(16, activation="relu")(x)
     model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(hidden))
     model.compile("adam", "binary_crossentropy")
-    model.fit(tf.data.Dataset.from_tensor_slices((feed(frame), y)).batch(64), epochs=3, verbose=0)
+    data = tf.data.Dataset.from_tensor_slices((feed(frame), y)).shuffle(len(y), seed=0).batch(64)
+    model.fit(data, epochs=3, verbose=0, shuffle=False)  # the dataset shuffles itself; Keras warns otherwise
     return model
 
 
