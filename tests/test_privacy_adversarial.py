@@ -5,7 +5,7 @@ import pytest
 
 from aiaas_lib.env import import_tensorflow
 from aiaas_lib.privacy import adversarial as adv
-from aiaas_lib.privacy.sgd import image_classifier, train_sgd
+from aiaas_lib.privacy.sgd import mlp_classifier, train_sgd
 
 tf = import_tensorflow()
 
@@ -23,7 +23,7 @@ def _input_gradient(model, x, y):
 
 
 def test_fgsm_is_eps_times_the_gradient_sign():
-    model = image_classifier(hidden=8)
+    model = mlp_classifier(hidden=8)
     x_adv = adv.fgsm(model, X, Y, eps=0.05)
     want = X + 0.05 * np.sign(_input_gradient(model, X, Y))
     np.testing.assert_allclose(x_adv, want, atol=1e-7)  # float32 addition, no clipping needed in [0.1, 0.9]
@@ -31,13 +31,13 @@ def test_fgsm_is_eps_times_the_gradient_sign():
 
 def test_fgsm_stays_within_eps_and_the_pixel_range():
     x = RNG.random((8, 28, 28, 1)).astype("float32")  # values near 0 and 1: clipping happens
-    x_adv = adv.fgsm(image_classifier(hidden=8), x, Y[:8], eps=0.3)
+    x_adv = adv.fgsm(mlp_classifier(hidden=8), x, Y[:8], eps=0.3)
     assert np.abs(x_adv - x).max() <= 0.3 + 1e-6
     assert x_adv.min() >= 0.0 and x_adv.max() <= 1.0
 
 
 def test_fgsm_raises_the_loss():
-    model = image_classifier(hidden=8)
+    model = mlp_classifier(hidden=8)
     def loss(x):
         return float(tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=Y, logits=model(x))))
     assert loss(adv.fgsm(model, X, Y, eps=0.02)) > loss(X)
@@ -46,14 +46,14 @@ def test_fgsm_raises_the_loss():
 def test_fgsm_with_probabilities_matches_logits():
     import keras
 
-    logits_model = image_classifier(hidden=8)
+    logits_model = mlp_classifier(hidden=8)
     probs = keras.Sequential([logits_model, keras.layers.Softmax()])
     # the same loss either way (up to the 1e-12 guard), so the same signs
     np.testing.assert_array_equal(adv.fgsm(logits_model, X, Y, 0.05), adv.fgsm(probs, X, Y, 0.05, from_logits=False))
 
 
 def test_eps_zero_returns_the_input():
-    np.testing.assert_array_equal(adv.fgsm(image_classifier(hidden=4), X, Y, 0.0), X)
+    np.testing.assert_array_equal(adv.fgsm(mlp_classifier(hidden=4), X, Y, 0.0), X)
 
 
 def test_accuracy_under_attack_falls_for_a_trained_model():
@@ -61,7 +61,7 @@ def test_accuracy_under_attack_falls_for_a_trained_model():
     x = (RNG.random((300, 28, 28, 1)) * 0.3).astype("float32")
     for i, label in enumerate(y):
         x[i, 4 * label:4 * label + 4] += 0.5  # a band per class
-    model = image_classifier(hidden=16)
+    model = mlp_classifier(hidden=16)
     train_sgd(model, x, y, epochs=5, lr=0.2)
     result = adv.accuracy_under_attack(model, x, y, [0.0, 0.1, 0.3])
     assert result[0.0] > 0.9  # clean
@@ -81,9 +81,9 @@ def test_fgsm_perturbation_numpy():
 def test_fgsm_errors(kwargs, match):
     args = {"x": X, "y": Y, **kwargs}
     with pytest.raises(ValueError, match=match):
-        adv.fgsm(image_classifier(hidden=4), args["x"], args["y"], args["eps"])
+        adv.fgsm(mlp_classifier(hidden=4), args["x"], args["y"], args["eps"])
 
 
 def test_accuracy_under_attack_needs_epsilons():
     with pytest.raises(ValueError, match="epsilons is empty"):
-        adv.accuracy_under_attack(image_classifier(hidden=4), X, Y, [])
+        adv.accuracy_under_attack(mlp_classifier(hidden=4), X, Y, [])

@@ -10,7 +10,7 @@ from scipy.stats import norm
 
 from aiaas_lib.env import import_tensorflow
 from aiaas_lib.privacy import dp
-from aiaas_lib.privacy.sgd import image_classifier
+from aiaas_lib.privacy.sgd import mlp_classifier
 
 tf = import_tensorflow()
 
@@ -26,7 +26,7 @@ def _tape_gradients(model, x, y):
 
 
 def test_per_example_gradients_equal_one_backward_pass_each():
-    model = image_classifier(hidden=6)
+    model = mlp_classifier(hidden=6)
     grads = dp.per_example_gradients(model, X[:4], Y[:4])
     for i in range(4):
         one = _tape_gradients(model, X[i:i + 1], Y[i:i + 1])
@@ -35,7 +35,7 @@ def test_per_example_gradients_equal_one_backward_pass_each():
 
 
 def test_clipping_bounds_every_per_example_norm():
-    model = image_classifier(hidden=6)
+    model = mlp_classifier(hidden=6)
     C = 0.05
     clipped, before = dp.clip_per_example(dp.per_example_gradients(model, X, Y), C)
     after = np.sqrt(sum(np.sum(g.reshape(len(X), -1).astype("float64") ** 2, axis=1) for g in clipped))
@@ -56,14 +56,14 @@ def test_clip_by_l2_norm_numpy():
 
 
 def test_no_clipping_no_noise_is_the_ordinary_mean_gradient():
-    model = image_classifier(hidden=6)
+    model = mlp_classifier(hidden=6)
     got = dp.dp_sgd_gradient(model, X, Y, clip_norm=None, noise_multiplier=0.0)
     for g, want in zip(got, _tape_gradients(model, X, Y)):
         np.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-6)
 
 
 def test_noise_has_standard_deviation_sigma_c_over_l():
-    model = image_classifier(hidden=16)
+    model = mlp_classifier(hidden=16)
     C, sigma, L = 0.1, 2.0, 16
     clean = dp.dp_sgd_gradient(model, X, Y, clip_norm=C, noise_multiplier=0.0)
     noisy = dp.dp_sgd_gradient(model, X, Y, clip_norm=C, noise_multiplier=sigma, seed=3)
@@ -74,7 +74,7 @@ def test_noise_has_standard_deviation_sigma_c_over_l():
 
 
 def test_noise_is_seeded():
-    model = image_classifier(hidden=4)
+    model = mlp_classifier(hidden=4)
     a, b, c = (dp.dp_sgd_gradient(model, X, Y, 0.1, 1.0, seed=s) for s in (1, 1, 2))
     assert all(np.array_equal(p, q) for p, q in zip(a, b))
     assert not np.array_equal(a[0], c[0])
@@ -86,7 +86,7 @@ def test_dp_training_learns_a_separable_task():
     x = rng.random((300, 28, 28, 1)).astype("float32") * 0.2
     for i, label in enumerate(y):
         x[i, 4 * label:4 * label + 4] = 1.0  # a bright band per class
-    model = image_classifier(hidden=8)
+    model = mlp_classifier(hidden=8)
     result = dp.train_dp_sgd(model, x, y, epochs=4, batch_size=30, lr=1.0, clip_norm=1.0, noise_multiplier=0.5)
     assert result.steps == 40 and result.sampling_rate == 0.1
     assert result.losses[-1] < result.losses[0]
@@ -125,7 +125,7 @@ def test_dp_epsilon_errors(args, match):
 
 
 def test_dp_gradient_errors():
-    model = image_classifier(hidden=4)
+    model = mlp_classifier(hidden=4)
     with pytest.raises(ValueError, match="needs a clip_norm"):
         dp.dp_sgd_gradient(model, X, Y, clip_norm=None, noise_multiplier=1.0)
     with pytest.raises(ValueError, match="clip_norm=0 must be a number > 0"):
@@ -139,7 +139,7 @@ def test_dp_gradient_errors():
 
 
 def test_train_dp_sgd_errors():
-    model = image_classifier(hidden=4)
+    model = mlp_classifier(hidden=4)
     with pytest.raises(ValueError, match="batch_size=17 is more than the 16 training rows"):
         dp.train_dp_sgd(model, X, Y, batch_size=17)
     with pytest.raises(ValueError, match="noise_multiplier=-0.5 must be a number ≥ 0"):
@@ -148,7 +148,7 @@ def test_train_dp_sgd_errors():
 
 def test_empty_poisson_samples_still_take_a_noise_step():
     # q = 1/16 over 16 rows: about a third of the 16 steps sample nobody; those steps apply noise alone
-    model = image_classifier(hidden=4)
+    model = mlp_classifier(hidden=4)
     before = [w.copy() for w in model.get_weights()]
     result = dp.train_dp_sgd(model, X, Y, epochs=1, batch_size=1, lr=0.1, clip_norm=1.0, noise_multiplier=1.0)
     assert result.steps == 16

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from aiaas_lib.privacy import federated as fed
-from aiaas_lib.privacy.sgd import image_classifier, train_sgd
+from aiaas_lib.privacy.sgd import mlp_classifier, train_sgd
 
 Y = np.repeat(np.arange(10), 30)  # 300 labels, 30 per class
 
@@ -103,7 +103,7 @@ def _toy(n=120, seed=0):
 
 def test_one_client_one_round_is_plain_sgd():
     x, y = _toy()
-    a, b = image_classifier(hidden=8, seed=1), image_classifier(hidden=8, seed=1)
+    a, b = mlp_classifier(hidden=8, seed=1), mlp_classifier(hidden=8, seed=1)
     fed.federated_training(a, [(x, y)], (x, y), rounds=1, local_epochs=2, lr=0.2, seed=5)
     train_sgd(b, x, y, epochs=2, lr=0.2, seed=5)  # client 0 of round 0 trains with the run's seed
     for wa, wb in zip(a.get_weights(), b.get_weights()):
@@ -113,7 +113,7 @@ def test_one_client_one_round_is_plain_sgd():
 def test_federated_training_learns_and_reports_each_round():
     x, y = _toy()
     parts = fed.split_clients(y, 3, seed=0)
-    result = fed.federated_training(image_classifier(hidden=8), [(x[p], y[p]) for p in parts], (x, y),
+    result = fed.federated_training(mlp_classifier(hidden=8), [(x[p], y[p]) for p in parts], (x, y),
                                     rounds=4, lr=0.5)
     assert len(result.accuracy) == 5 and result.client_sizes == [40, 40, 40]
     assert result.accuracy[-1] > result.accuracy[0] + 0.3
@@ -121,13 +121,13 @@ def test_federated_training_learns_and_reports_each_round():
 
 def test_centralised_training_reports_each_epoch():
     x, y = _toy()
-    history = fed.centralised_training(image_classifier(hidden=8), x, y, (x, y), epochs=3, lr=0.5)
+    history = fed.centralised_training(mlp_classifier(hidden=8), x, y, (x, y), epochs=3, lr=0.5)
     assert len(history) == 4 and history[-1] > history[0] + 0.3
 
 
 def test_empty_clients_are_skipped():
     x, y = _toy(30)
-    result = fed.federated_training(image_classifier(hidden=4), [(x, y), (x[:0], y[:0])], (x, y), rounds=1)
+    result = fed.federated_training(mlp_classifier(hidden=4), [(x, y), (x[:0], y[:0])], (x, y), rounds=1)
     assert result.client_sizes == [30, 0]
 
 
@@ -139,4 +139,4 @@ def test_empty_clients_are_skipped():
 def test_federated_training_errors(clients, kwargs, match):
     x, y = _toy(10)
     with pytest.raises(ValueError, match=match):
-        fed.federated_training(image_classifier(hidden=4), clients, (x, y), **kwargs)
+        fed.federated_training(mlp_classifier(hidden=4), clients, (x, y), **kwargs)

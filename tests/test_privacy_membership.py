@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 
 from aiaas_lib.privacy import membership as mi
-from aiaas_lib.privacy.sgd import image_classifier, train_sgd
+from aiaas_lib.privacy.sgd import mlp_classifier, train_sgd
 
 
 def test_per_example_loss_is_minus_log_softmax():
     rng = np.random.default_rng(0)
     x, y = rng.random((5, 28, 28, 1)).astype("float32"), np.array([0, 3, 9, 1, 1])
-    model = image_classifier(hidden=4)
+    model = mlp_classifier(hidden=4)
     logits = np.asarray(model(x)).astype("float64")
     log_p = logits - logits.max(axis=1, keepdims=True)
     log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
@@ -38,7 +38,7 @@ def test_an_overfitted_model_leaks_membership():
     rng = np.random.default_rng(1)
     x = rng.random((120, 28, 28, 1)).astype("float32")
     y = rng.integers(0, 10, 120)  # random labels: only memorising can fit them
-    model = image_classifier(hidden=64)
+    model = mlp_classifier(hidden=64)
     train_sgd(model, x[:60], y[:60], epochs=60, lr=0.1)
     report = mi.loss_threshold_attack(mi.per_example_loss(model, x[:60], y[:60]),
                                       mi.per_example_loss(model, x[60:], y[60:]))
@@ -56,4 +56,4 @@ def test_attack_errors(members, others, match):
 
 def test_per_example_loss_errors():
     with pytest.raises(ValueError, match="x has 2 rows and y 1"):
-        mi.per_example_loss(image_classifier(hidden=4), np.zeros((2, 28, 28, 1)), [0])
+        mi.per_example_loss(mlp_classifier(hidden=4), np.zeros((2, 28, 28, 1)), [0])

@@ -10,7 +10,7 @@ Y = RNG.integers(0, 10, 20)
 
 
 def test_same_seed_same_initial_weights():
-    a, b = sgd.image_classifier(hidden=4, seed=3), sgd.image_classifier(hidden=4, seed=3)
+    a, b = sgd.mlp_classifier(hidden=4, seed=3), sgd.mlp_classifier(hidden=4, seed=3)
     assert all(np.array_equal(p, q) for p, q in zip(a.get_weights(), b.get_weights()))
 
 
@@ -18,7 +18,7 @@ def test_one_full_batch_step_is_w_minus_lr_times_gradient():
     from aiaas_lib.env import import_tensorflow
 
     tf = import_tensorflow()
-    model = sgd.image_classifier(hidden=4)
+    model = sgd.mlp_classifier(hidden=4)
     before = [w.copy() for w in model.get_weights()]
     with tf.GradientTape() as tape:
         loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=Y, logits=model(X)))
@@ -29,7 +29,7 @@ def test_one_full_batch_step_is_w_minus_lr_times_gradient():
 
 
 def test_accuracy_counts_argmax_hits():
-    model = sgd.image_classifier(hidden=4)
+    model = sgd.mlp_classifier(hidden=4)
     pred = np.argmax(np.asarray(model(X)), axis=1)
     assert sgd.accuracy(model, X, pred) == 1.0 and sgd.accuracy(model, X, (pred + 1) % 10) == 0.0
 
@@ -42,11 +42,11 @@ def test_accuracy_counts_argmax_hits():
 ])
 def test_train_sgd_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        sgd.train_sgd(sgd.image_classifier(hidden=4), X, Y, **kwargs)
+        sgd.train_sgd(sgd.mlp_classifier(hidden=4), X, Y, **kwargs)
 
 
 def test_length_mismatch_errors():
-    model = sgd.image_classifier(hidden=4)
+    model = sgd.mlp_classifier(hidden=4)
     with pytest.raises(ValueError, match="x has 20 rows and y 3"):
         sgd.train_sgd(model, X, Y[:3])
     with pytest.raises(ValueError, match="x has 20 rows and y 3"):
@@ -55,4 +55,4 @@ def test_length_mismatch_errors():
 
 def test_image_classifier_errors():
     with pytest.raises(ValueError, match="hidden=0 must be an integer >= 1"):
-        sgd.image_classifier(hidden=0)
+        sgd.mlp_classifier(hidden=0)

@@ -17,11 +17,11 @@ from aiaas_lib.privacy.dp import (clip_by_l2_norm, clip_per_example, dp_epsilon,
 from aiaas_lib.privacy.federated import (centralised_training, fedavg, federated_training, label_counts,
                                          split_clients)
 from aiaas_lib.privacy.membership import loss_threshold_attack, per_example_loss
-from aiaas_lib.privacy.sgd import accuracy, image_classifier, train_sgd
+from aiaas_lib.privacy.sgd import accuracy, mlp_classifier, train_sgd
 
 __all__ = [
     "accuracy", "accuracy_under_attack", "centralised_training", "clip_by_l2_norm", "clip_per_example",
-    "dp_epsilon", "dp_sgd_gradient", "fedavg", "federated_training", "fgsm", "fgsm_perturbation", "image_classifier",
+    "dp_epsilon", "dp_sgd_gradient", "fedavg", "federated_training", "fgsm", "fgsm_perturbation", "mlp_classifier",
     "label_counts", "loss_threshold_attack", "per_example_gradients", "per_example_loss", "split_clients",
     "train_dp_sgd", "train_sgd",
 ]

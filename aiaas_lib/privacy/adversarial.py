@@ -76,9 +76,9 @@ def fgsm(model, x, y, eps: float, from_logits: bool = True, batch_size: int = 25
 
     Examples
     --------
-    >>> from aiaas_lib.privacy.sgd import image_classifier
+    >>> from aiaas_lib.privacy.sgd import mlp_classifier
     >>> x = np.full((2, 28, 28, 1), 0.5, "float32")
-    >>> x_adv = fgsm(image_classifier(hidden=4), x, [0, 1], eps=0.1)
+    >>> x_adv = fgsm(mlp_classifier(hidden=4), x, [0, 1], eps=0.1)
     >>> float(np.abs(x_adv - x).max()) <= 0.1 + 1e-6, float(x_adv.min()) >= 0.0
     (True, True)
     """
@@ -104,9 +104,9 @@ def accuracy_under_attack(model, x, y, epsilons: Sequence[float], from_logits: b
 
     Examples
     --------
-    >>> from aiaas_lib.privacy.sgd import image_classifier
+    >>> from aiaas_lib.privacy.sgd import mlp_classifier
     >>> x = np.random.default_rng(0).random((8, 28, 28, 1)).astype("float32")
-    >>> sorted(accuracy_under_attack(image_classifier(hidden=4), x, np.arange(8), [0.0, 0.1]))
+    >>> sorted(accuracy_under_attack(mlp_classifier(hidden=4), x, np.arange(8), [0.0, 0.1]))
     [0.0, 0.1]
     """
     if len(epsilons) == 0:

@@ -128,8 +128,8 @@ def per_example_gradients(model, x, y) -> list[np.ndarray]:
 
     Examples
     --------
-    >>> from aiaas_lib.privacy.sgd import image_classifier
-    >>> model = image_classifier(hidden=4)
+    >>> from aiaas_lib.privacy.sgd import mlp_classifier
+    >>> model = mlp_classifier(hidden=4)
     >>> grads = per_example_gradients(model, np.zeros((3, 28, 28, 1), "float32"), [0, 1, 2])
     >>> [g.shape for g in grads]
     [(3, 784, 4), (3, 4), (3, 4, 10), (3, 10)]
@@ -186,8 +186,8 @@ def dp_sgd_gradient(model, x, y, clip_norm: float | None, noise_multiplier: floa
 
     Examples
     --------
-    >>> from aiaas_lib.privacy.sgd import image_classifier
-    >>> model = image_classifier(hidden=4)
+    >>> from aiaas_lib.privacy.sgd import mlp_classifier
+    >>> model = mlp_classifier(hidden=4)
     >>> x, y = np.random.default_rng(0).random((8, 28, 28, 1)).astype("float32"), np.arange(8)
     >>> g = dp_sgd_gradient(model, x, y, clip_norm=0.1, noise_multiplier=0.0)
     >>> total = np.sqrt(sum(float(np.sum(t ** 2)) for t in g))
@@ -243,10 +243,10 @@ def train_dp_sgd(model, x, y, epochs: int = 1, batch_size: int = 64, lr: float =
 
     Examples
     --------
-    >>> from aiaas_lib.privacy.sgd import image_classifier
+    >>> from aiaas_lib.privacy.sgd import mlp_classifier
     >>> rng = np.random.default_rng(0)
     >>> x, y = rng.random((64, 28, 28, 1)).astype("float32"), rng.integers(0, 10, 64)
-    >>> result = train_dp_sgd(image_classifier(hidden=4), x, y, epochs=1, batch_size=16, noise_multiplier=1.0)
+    >>> result = train_dp_sgd(mlp_classifier(hidden=4), x, y, epochs=1, batch_size=16, noise_multiplier=1.0)
     >>> result.steps, result.sampling_rate
     (4, 0.25)
     """

@@ -148,7 +148,7 @@ def federated_training(model, clients: Sequence[tuple], test: tuple, rounds: int
     Parameters
     ----------
     model : keras.Model
-        Logits output (e.g. :func:`~aiaas_lib.privacy.sgd.image_classifier`); its current weights are the
+        Logits output (e.g. :func:`~aiaas_lib.privacy.sgd.mlp_classifier`); its current weights are the
         starting point and it holds the final global weights afterwards.
     clients : list of (x, y)
         Each client's data (empty clients are skipped: they have nothing to contribute).
@@ -157,11 +157,11 @@ def federated_training(model, clients: Sequence[tuple], test: tuple, rounds: int
 
     Examples
     --------
-    >>> from aiaas_lib.privacy.sgd import image_classifier
+    >>> from aiaas_lib.privacy.sgd import mlp_classifier
     >>> rng = np.random.default_rng(0)
     >>> x, y = rng.random((40, 28, 28, 1)).astype("float32"), rng.integers(0, 10, 40)
     >>> parts = split_clients(y, 2)
-    >>> result = federated_training(image_classifier(hidden=8), [(x[p], y[p]) for p in parts], (x, y), rounds=2)
+    >>> result = federated_training(mlp_classifier(hidden=8), [(x[p], y[p]) for p in parts], (x, y), rounds=2)
     >>> len(result.accuracy), result.client_sizes
     (3, [20, 20])
     """
@@ -196,10 +196,10 @@ def centralised_training(model, x, y, test: tuple, epochs: int = 5, batch_size: 
 
     Examples
     --------
-    >>> from aiaas_lib.privacy.sgd import image_classifier
+    >>> from aiaas_lib.privacy.sgd import mlp_classifier
     >>> rng = np.random.default_rng(0)
     >>> x, y = rng.random((40, 28, 28, 1)).astype("float32"), rng.integers(0, 10, 40)
-    >>> len(centralised_training(image_classifier(hidden=8), x, y, (x, y), epochs=2))
+    >>> len(centralised_training(mlp_classifier(hidden=8), x, y, (x, y), epochs=2))
     3
     """
     epochs = positive_int("epochs", epochs)

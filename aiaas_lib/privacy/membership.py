@@ -24,8 +24,8 @@ def per_example_loss(model, x, y, from_logits: bool = True, batch_size: int = 10
 
     Examples
     --------
-    >>> from aiaas_lib.privacy.sgd import image_classifier
-    >>> model = image_classifier(hidden=4)
+    >>> from aiaas_lib.privacy.sgd import mlp_classifier
+    >>> model = mlp_classifier(hidden=4)
     >>> per_example_loss(model, np.zeros((3, 28, 28, 1), "float32"), [0, 1, 2]).shape
     (3,)
     """

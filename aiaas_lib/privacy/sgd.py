@@ -27,15 +27,16 @@ def as_images(x) -> np.ndarray:
     return scaled[..., None] if scaled.ndim == 3 else scaled
 
 
-def image_classifier(hidden: int = 64, num_classes: int = 10, seed: int = 0, name: str = "mlp"):
+def mlp_classifier(hidden: int = 64, num_classes: int = 10, seed: int = 0, name: str = "mlp"):
     """A tiny classifier for 28×28 grey images: Flatten → Dense(``hidden``, ReLU) → Dense(``num_classes``)
     logits. Small enough that per-example gradients (DP-SGD) and dozens of simulated clients stay cheap.
+    (Named apart from :func:`aiaas_lib.vision.image_classifier`, the CNN head of notebooks 06–07.)
 
     The same ``seed`` gives the same initial weights, so several runs start from one point.
 
     Examples
     --------
-    >>> model = image_classifier(hidden=8)
+    >>> model = mlp_classifier(hidden=8)
     >>> model(np.zeros((3, 28, 28, 1), "float32")).shape, model.count_params()
     (TensorShape([3, 10]), 6370)
     """
@@ -96,7 +97,7 @@ def train_sgd(model, x, y, epochs: int = 1, batch_size: int = 32, lr: float = 0.
     --------
     >>> rng = np.random.default_rng(0)
     >>> x, y = rng.random((64, 28, 28, 1)).astype("float32"), rng.integers(0, 10, 64)
-    >>> model = image_classifier(hidden=8)
+    >>> model = mlp_classifier(hidden=8)
     >>> first = train_sgd(model, x, y, epochs=1, lr=0.05)
     >>> last = train_sgd(model, x, y, epochs=5, lr=0.05)
     >>> bool(last < first)
@@ -123,7 +124,7 @@ def accuracy(model, x, y, batch_size: int = 1024) -> float:
 
     Examples
     --------
-    >>> model = image_classifier(hidden=8)
+    >>> model = mlp_classifier(hidden=8)
     >>> acc = accuracy(model, np.zeros((4, 28, 28, 1), "float32"), [0, 1, 2, 3])
     >>> 0.0 <= acc <= 1.0
     True
