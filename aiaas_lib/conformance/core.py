@@ -139,14 +139,19 @@ def ok_json(response, what: str, status: int = 200) -> Any:
     return body_json(response, what)
 
 
-def plain_error(response, what: str, statuses: Iterable[int]) -> str:
-    """TF Serving's and the OIP's error: a status in ``statuses`` and the body ``{"error": "<message>"}``."""
+def _status_body(response, what: str, statuses: Iterable[int]):
+    """The JSON body of an error reply whose status is one of ``statuses`` (else a :class:`Failure`)."""
     statuses = tuple(statuses)
     expect(
         response.status_code in statuses,
         f"{what}: expected status {' or '.join(map(str, statuses))}, got {describe(response)}",
     )
-    body = body_json(response, what)
+    return body_json(response, what)
+
+
+def plain_error(response, what: str, statuses: Iterable[int]) -> str:
+    """TF Serving's and the OIP's error: a status in ``statuses`` and the body ``{"error": "<message>"}``."""
+    body = _status_body(response, what, statuses)
     expect(
         isinstance(body, dict) and isinstance(body.get("error"), str) and body["error"].strip() != "",
         f'{what}: the error body must be {{"error": "<message>"}}, got {describe(response)}',
@@ -156,12 +161,7 @@ def plain_error(response, what: str, statuses: Iterable[int]) -> str:
 
 def openai_error(response, what: str, statuses: Iterable[int]) -> str:
     """OpenAI's error: a status in ``statuses`` and ``{"error": {"message", "type", "param", "code"}}``."""
-    statuses = tuple(statuses)
-    expect(
-        response.status_code in statuses,
-        f"{what}: expected status {' or '.join(map(str, statuses))}, got {describe(response)}",
-    )
-    body = body_json(response, what)
+    body = _status_body(response, what, statuses)
     err = body.get("error") if isinstance(body, dict) else None
     expect(
         isinstance(err, dict)
