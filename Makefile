@@ -69,7 +69,7 @@ data: $(STAMP)
 PORT ?= 8000
 REGISTRY ?= models
 serve: $(STAMP)
-	@if [ -z "$$($(BIN)/python -c 'import sys; from aiaas_lib.registry import ModelRegistry; print(*ModelRegistry(sys.argv[1]).models())' '$(REGISTRY)')" ]; then \
+	@if [ -z "$$($(BIN)/python -c 'import sys; from aiaas_lib.packaging.registry import ModelRegistry; print(*ModelRegistry(sys.argv[1]).models())' '$(REGISTRY)')" ]; then \
 	  echo "== $(REGISTRY) has no models: training the defaults first"; \
 	  $(BIN)/aiaas train-defaults --registry '$(REGISTRY)' --mode $(if $(filter command line environment,$(origin MODE)),$(MODE),fast) || exit 1; \
 	fi

@@ -16,7 +16,7 @@ The ``aiaas`` command line.
                          with the 'canary' label (POST /v1/models/{name}:reload changes it at run time);
                          [--poll-seconds S] follow the registry (new models, label changes) without a restart
     aiaas conformance URL [--model NAME] [--api-key K] ...   grade a server (aiaas_lib.conformance.cli)
-    aiaas models list|show|register|promote|rollback|label ...   manage the registry (aiaas_lib.registry_cli)
+    aiaas models list|show|register|promote|rollback|label ...   manage the registry (aiaas_lib.packaging.registry_cli)
 """
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def _train_defaults(args) -> int:
 
 
 def _serve(args) -> int:
-    from aiaas_lib.registry import ModelRegistry
+    from aiaas_lib.packaging.registry import ModelRegistry
     from aiaas_lib.serving import Settings
     from aiaas_lib.serving.security import load_api_keys
 
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     from aiaas_lib.conformance.cli import add_parser as add_conformance
 
     add_conformance(sub)
-    from aiaas_lib.registry_cli import add_parser as add_models
+    from aiaas_lib.packaging.registry_cli import add_parser as add_models
 
     add_models(sub)
     args = parser.parse_args(argv)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aiaas_lib.signature import array_hash, tabular_metadata  # noqa: F401  (its home; notebooks 14, 16 import it from here)
+from aiaas_lib.packaging.signature import array_hash, tabular_metadata  # noqa: F401  (its home; notebooks 14, 16 import it from here)
 
 DEFAULT_MODELS = ("churn", "fashion", "tiny-gpt", "minilm")
 #: The defaults served by the OpenAI-compatible routes rather than TF Serving / KServe V2.
@@ -157,7 +157,7 @@ def minilm_model(mode: str | None = None, seed: int = 0, sequence_length: int = 
         raise ValueError(f"sequence_length={sequence_length!r} must be an int in [8, 512]")
     fast = _fast(mode)
     from aiaas_lib.data import MINILM_PACKAGE, minilm_path
-    from aiaas_lib.embeddings import EMBEDDING_SIZE, SentenceEncoder
+    from aiaas_lib.language.embeddings import EMBEDDING_SIZE, SentenceEncoder
     from aiaas_lib.env import package_version
     from aiaas_lib.validation import file_sha256
 
@@ -199,7 +199,7 @@ def train_defaults(registry_root: str | Path, mode: str | None = None, names: Se
     ...
     ValueError: names=['mnist']; the default models are ['churn', 'fashion'] and the text models ['minilm', 'tiny-gpt']
     """
-    from aiaas_lib.registry import ModelRegistry
+    from aiaas_lib.packaging.registry import ModelRegistry
 
     names = list(TRAINERS) if names is None else list(names)
     unknown = [n for n in names if n not in TRAINERS]

@@ -26,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from aiaas_lib import compression as cp  # noqa: E402
 from aiaas_lib import config, data, env  # noqa: E402
-from aiaas_lib.export import export_tflite  # noqa: E402
+from aiaas_lib.packaging.export import export_tflite  # noqa: E402
 from aiaas_lib.keras_models import fashion_cnn  # noqa: E402
 
 SPARSITIES = (0.5, 0.8, 0.9)

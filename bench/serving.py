@@ -3,7 +3,7 @@
 Three servers, each a subprocess on 127.0.0.1 (loopback; CPU only), measured one at a time:
 
 - **source design**: Flask's development server (``app.run``, threaded) whose ``/predict`` runs
-  ``model.predict`` per request (:mod:`aiaas_lib.source_design`; an MLP on the 45 churn design-matrix
+  ``model.predict`` per request (:mod:`aiaas_lib.serving.source_design`; an MLP on the 45 churn design-matrix
   features, the client sends one encoded row per request);
 - **service**: ``aiaas serve`` (uvicorn + FastAPI) with the fast-mode default ``churn`` model, one raw
   churn row per request in TF Serving's row format (schema check, encoding and the model inside);
@@ -29,7 +29,8 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from aiaas_lib import data, loadtest, source_design  # noqa: E402
+from aiaas_lib import data, loadtest
+from aiaas_lib.serving import source_design  # noqa: E402
 from aiaas_lib.defaults import train_defaults  # noqa: E402
 
 CONCURRENCY = (1, 8, 32)
@@ -67,7 +68,7 @@ def main() -> int:
     rows = []
     port = loadtest.free_port()
     rows += measure("source design", loadtest.ServerProcess(
-        [sys.executable, "-m", "aiaas_lib.source_design", "--model", str(source.path), "--port", str(port)],
+        [sys.executable, "-m", "aiaas_lib.serving.source_design", "--model", str(source.path), "--port", str(port)],
         f"http://127.0.0.1:{port}", ready_path="/predict", ready_status=None,  # no health route: any answer
     ), "/predict", encoded_row)
     for name, extra in (("service", []), ("service + batching", ["--batching"])):

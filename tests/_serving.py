@@ -54,7 +54,7 @@ def add_text_models(root, text: str = TEXT, words=WORDS) -> None:
 
     from aiaas_lib.generation import CharTokenizer
     from aiaas_lib.generation.model import tiny_gpt
-    from aiaas_lib.registry import ModelRegistry
+    from aiaas_lib.packaging.registry import ModelRegistry
 
     reg = ModelRegistry(root)
     keras.utils.set_random_seed(0)

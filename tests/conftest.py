@@ -23,7 +23,7 @@ def churn_registry(tmp_path_factory) -> str:
     import_tensorflow()
     from aiaas_lib.defaults import tabular_metadata
     from aiaas_lib.keras_models import fit_tabular_classifier
-    from aiaas_lib.registry import ModelRegistry
+    from aiaas_lib.packaging.registry import ModelRegistry
 
     root = tmp_path_factory.mktemp("churn-registry")
     reg = ModelRegistry(root)
@@ -49,7 +49,7 @@ def tiny_registry(churn_registry, tmp_path_factory) -> str:
     import keras
 
     from aiaas_lib.keras_models import fashion_cnn
-    from aiaas_lib.registry import ModelRegistry
+    from aiaas_lib.packaging.registry import ModelRegistry
 
     root = tmp_path_factory.mktemp("tiny-registry") / "registry"
     shutil.copytree(churn_registry, root)

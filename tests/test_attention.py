@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from aiaas_lib import attention as at
+from aiaas_lib.language import attention as at
 from aiaas_lib.env import import_tensorflow
 
 tf = import_tensorflow()

@@ -75,7 +75,7 @@ def test_keras_candidate_reuses_given_latencies(model, tmp_path):
 
 
 def test_compare_table_columns_and_ratios(model, tmp_path):
-    from aiaas_lib.export import export_tflite
+    from aiaas_lib.packaging.export import export_tflite
 
     x = np.random.default_rng(1).normal(size=(50, 20)).astype("float32")
     y = np.asarray(model(x)).argmax(1)

@@ -99,7 +99,7 @@ def test_keras_int8_agrees_with_float_on_most_rows(tiny_cnn):
 
 
 def test_tflite_int8_agrees_with_float_and_stores_input_params(tiny_cnn, tmp_path):
-    from aiaas_lib.export import TFLiteRunner, export_tflite
+    from aiaas_lib.packaging.export import TFLiteRunner, export_tflite
 
     model, x, _ = tiny_cnn
     path = export_tflite(model, tmp_path / "m.tflite", quantize="int8", representative_data=x[:100])
@@ -115,7 +115,7 @@ def test_tflite_int8_agrees_with_float_and_stores_input_params(tiny_cnn, tmp_pat
 
 
 def test_tflite_weights_are_symmetric_per_channel(tiny_cnn, tmp_path):
-    from aiaas_lib.export import export_tflite
+    from aiaas_lib.packaging.export import export_tflite
 
     model, x, _ = tiny_cnn
     path = export_tflite(model, tmp_path / "m.tflite", quantize="int8", representative_data=x[:50])

@@ -5,16 +5,18 @@ import importlib
 import pytest
 
 MODULES = [
-    "config", "validation", "signature", "data", "env", "course", "keras_models", "schema", "model_card", "attention", "embeddings", "text_models", "training",
+    "config", "validation", "data", "env", "course", "keras_models", "training",
+    "packaging.schema", "packaging.model_card", "packaging.signature", "packaging.registry", "packaging.export",
+    "language.attention", "language.embeddings", "language.text_models",
     "numpy_nn", "numpy_nn.activations", "numpy_nn.gradcheck", "numpy_nn.layers", "numpy_nn.losses",
-    "numpy_nn.optimizers", "numpy_nn.schedules", "numpy_nn.batching", "vision", "registry", "export",
+    "numpy_nn.optimizers", "numpy_nn.schedules", "numpy_nn.batching", "vision",
     "explain", "explain.shapley", "explain.lime_scratch", "explain.shap_wrappers", "explain.keras_tabular",
     "explain.lime_wrappers", "explain.metrics", "explain.plots",
     "defaults", "serving.settings", "serving.errors", "serving.security", "serving.metrics", "serving.batching",
     "serving.runtime", "serving.service", "serving.app", "serving.server", "serving.openai_api",
     "serving.loading", "serving.openapi", "serving.text_runtime", "serving.explaining",
     "conformance", "conformance.core", "conformance.runner",
-    "loadtest", "source_design", "monitoring.drift", "monitoring.prometheus", "monitoring.traffic",
+    "loadtest", "serving.source_design", "monitoring.drift", "monitoring.prometheus", "monitoring.traffic",
     "compression", "compression.quantize", "compression.prune", "compression.kd", "compression.measure",
     "compression.keras_classes",
     "generation", "generation.tokenizer", "generation.params", "generation.sampling", "generation.model",
@@ -32,12 +34,14 @@ MODULES = [
 
 # Modules with no Examples section, and why: a new module must land in one of the two lists.
 NO_EXAMPLES = {
-    "cli": "argument parsing; tests/test_cli.py runs it", "registry_cli": "tests/test_registry_cli.py runs it",
+    "cli": "argument parsing; tests/test_cli.py runs it",
+    "packaging.registry_cli": "tests/test_registry_cli.py runs it",
     "conformance.cli": "tests/test_conformance_kit.py runs it",
     "conformance.tfserving": "checks against a server; tests/test_conformance_*.py",
     "conformance.oip": "checks against a server; tests/test_conformance_*.py",
     "conformance.openai_api": "checks against a server; tests/test_conformance_*.py",
     "exercises": "a package of per-notebook modules", "exercises.feedback": "the decorator; tests/_feedback.py",
+    "language": "a package of modules", "packaging": "a package of modules",
     "monitoring": "re-exports", "privacy": "re-exports", "scaling": "re-exports", "serving": "re-exports",
     "serving.docs": "HTML pages; tests/test_docs_offline.py", "serving.kserve": "routes; tests/test_serving_*.py",
     "serving.tfserving": "routes; tests/test_serving_*.py",

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from aiaas_lib import data
-from aiaas_lib.embeddings import EMBEDDING_SIZE, SentenceEncoder
+from aiaas_lib.language.embeddings import EMBEDDING_SIZE, SentenceEncoder
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_bad_sequence_length():
 
 
 def test_minilm_classifier_fine_tunes_the_encoder():
-    from aiaas_lib.embeddings import minilm_classifier
+    from aiaas_lib.language.embeddings import minilm_classifier
 
     enc = SentenceEncoder(sequence_length=16)
     model = minilm_classifier(enc)
@@ -64,7 +64,7 @@ def test_minilm_classifier_fine_tunes_the_encoder():
 
 
 def test_minilm_classifier_pools_like_the_sentence_encoder():
-    from aiaas_lib.embeddings import mean_pool
+    from aiaas_lib.language.embeddings import mean_pool
 
     enc = SentenceEncoder(sequence_length=32)
     texts = ["short text", "a somewhat longer text about tea"]
@@ -75,7 +75,7 @@ def test_minilm_classifier_pools_like_the_sentence_encoder():
 
 
 def test_minilm_classifier_bad_dropout():
-    from aiaas_lib.embeddings import minilm_classifier
+    from aiaas_lib.language.embeddings import minilm_classifier
 
     with pytest.raises(ValueError, match="dropout=1.5"):
         minilm_classifier(SentenceEncoder(sequence_length=16), dropout=1.5)

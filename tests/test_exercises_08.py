@@ -15,7 +15,7 @@ def test_mean_pool_right(capsys):
 
 
 def test_mean_pool_library_passes(capsys):
-    from aiaas_lib.embeddings import mean_pool
+    from aiaas_lib.language.embeddings import mean_pool
     assert _run(capsys, ex.check_mean_pool, lambda x, real: np.asarray(mean_pool(x, real)))[0]
 
 

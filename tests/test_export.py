@@ -6,7 +6,7 @@ import pytest
 
 from aiaas_lib import data
 from aiaas_lib.env import import_tensorflow
-from aiaas_lib.export import (
+from aiaas_lib.packaging.export import (
     FORMATS,
     OnnxRunner,
     TFLiteRunner,

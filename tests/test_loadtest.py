@@ -7,7 +7,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from aiaas_lib import loadtest, source_design
+from aiaas_lib import loadtest
+from aiaas_lib.serving import source_design
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from _serving import live_server
-from aiaas_lib import cli, export, monitoring
-from aiaas_lib.registry import ModelRegistry
+from aiaas_lib import cli, monitoring
+from aiaas_lib.packaging import export
+from aiaas_lib.packaging.registry import ModelRegistry
 from aiaas_lib.serving import Settings, create_app
 
 NUMERIC = ["age", "income", "tenure", "visits"]

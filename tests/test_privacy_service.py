@@ -19,7 +19,7 @@ AUTH = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
 def registry_root():
     from aiaas_lib.defaults import tabular_metadata
     from aiaas_lib.keras_models import fit_tabular_classifier
-    from aiaas_lib.registry import ModelRegistry
+    from aiaas_lib.packaging.registry import ModelRegistry
 
     root = tempfile.mkdtemp(prefix="aiaas-privacy-test-")
     X, y = data.churn_xy(data.load_churn())
@@ -85,7 +85,7 @@ def test_hostile_bodies_needs_the_field():
 
 
 def test_flipped_bit_is_refused_by_the_registry(registry_root, tmp_path):
-    from aiaas_lib.registry import IntegrityError, ModelRegistry
+    from aiaas_lib.packaging.registry import IntegrityError, ModelRegistry
 
     copy = tmp_path / "reg"
     shutil.copytree(registry_root, copy)

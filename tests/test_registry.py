@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aiaas_lib import data, model_card
+from aiaas_lib import data
+from aiaas_lib.packaging import model_card
 from aiaas_lib.env import import_tensorflow
 from aiaas_lib.keras_models import fit_tabular_classifier, tabular_inputs
-from aiaas_lib.registry import (
+from aiaas_lib.packaging.registry import (
     IntegrityError,
     LabelNotFound,
     ModelNotFound,
@@ -21,7 +22,7 @@ from aiaas_lib.registry import (
     VersionNotFound,
     file_sha256,
 )
-from aiaas_lib.schema import input_schema
+from aiaas_lib.packaging.schema import input_schema
 
 import_tensorflow()
 import keras  # noqa: E402  (after import_tensorflow, which keeps TensorFlow's import quiet)

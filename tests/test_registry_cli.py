@@ -8,7 +8,7 @@ import pytest
 
 from aiaas_lib import cli
 from aiaas_lib.env import import_tensorflow
-from aiaas_lib.registry import ModelRegistry
+from aiaas_lib.packaging.registry import ModelRegistry
 
 import_tensorflow()
 import keras  # noqa: E402  (after import_tensorflow, which keeps TensorFlow's import quiet)

@@ -22,7 +22,7 @@ def _ray_processes() -> list[str]:
 def test_aiaas_serve_ray_answers_like_the_plain_service_and_stops_ray(tmp_path):
     from aiaas_lib import data
     from aiaas_lib.defaults import train_defaults
-    from aiaas_lib.registry import ModelRegistry
+    from aiaas_lib.packaging.registry import ModelRegistry
     from aiaas_lib.serving.runtime import ModelRuntime
 
     before = set(_ray_processes())

@@ -7,8 +7,8 @@ import pytest
 from aiaas_lib import data
 from aiaas_lib.env import import_tensorflow
 from aiaas_lib.keras_models import tabular_classifier, tabular_inputs
-from aiaas_lib.model_card import IntegrityError, frame_hash, load_model, read_card, save_model
-from aiaas_lib.schema import SchemaError, input_schema, validate_rows
+from aiaas_lib.packaging.model_card import IntegrityError, frame_hash, load_model, read_card, save_model
+from aiaas_lib.packaging.schema import SchemaError, input_schema, validate_rows
 
 import_tensorflow()
 
@@ -133,7 +133,7 @@ def test_validate_rows_refuses_a_number_beyond_float32():
 
 
 def test_check_rows_returns_clean_columns_in_schema_order():
-    from aiaas_lib.schema import check_rows
+    from aiaas_lib.packaging.schema import check_rows
 
     schema_ = {"numeric": {"a": {"min": 0, "max": 1}, "b": {"min": 0, "max": 1}}, "categorical": {"c": ["1", "x"]}}
     columns = check_rows([{"c": 1, "b": 2, "a": 0.5}, {"a": None, "b": 0, "c": "x"}], schema_, fill={"a": 0.0})
@@ -142,7 +142,7 @@ def test_check_rows_returns_clean_columns_in_schema_order():
 
 
 def test_check_rows_lists_every_problem():
-    from aiaas_lib.schema import check_rows
+    from aiaas_lib.packaging.schema import check_rows
 
     schema_ = {"numeric": {"a": {"min": 0, "max": 1}}, "categorical": {"c": ["x"]}}
     with pytest.raises(SchemaError) as err:

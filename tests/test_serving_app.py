@@ -46,8 +46,8 @@ def v2_churn_inputs(rows):
 
 def direct_churn(registry, rows, version=1):
     from aiaas_lib.keras_models import tabular_inputs
-    from aiaas_lib.registry import ModelRegistry
-    from aiaas_lib.schema import validate_rows
+    from aiaas_lib.packaging.registry import ModelRegistry
+    from aiaas_lib.packaging.schema import validate_rows
 
     reg = ModelRegistry(registry)
     frame = validate_rows(rows, reg.metadata("churn", version)["input_schema"])

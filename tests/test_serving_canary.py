@@ -11,7 +11,7 @@ import pytest
 
 from _serving import CATEGORICAL, NUMERIC, churn_rows, ready_client
 from aiaas_lib.monitoring import parse_metrics, predictions_by_version
-from aiaas_lib.registry import ModelRegistry
+from aiaas_lib.packaging.registry import ModelRegistry
 from aiaas_lib.serving import Settings, create_app
 from fastapi.testclient import TestClient
 

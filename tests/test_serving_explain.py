@@ -18,7 +18,7 @@ def client(tmp_path_factory):
     import_tensorflow()
     import keras
 
-    from aiaas_lib.registry import ModelRegistry
+    from aiaas_lib.packaging.registry import ModelRegistry
 
     keras.utils.set_random_seed(0)
     reg = ModelRegistry(tmp_path_factory.mktemp("explain") / "registry")
@@ -113,7 +113,7 @@ def test_registration_stores_a_bounded_background_and_checks_a_given_one():
     import_tensorflow()
     import keras
 
-    from aiaas_lib.signature import SignatureError, resolve_metadata
+    from aiaas_lib.packaging.signature import SignatureError, resolve_metadata
 
     image = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
     assert "background" not in resolve_metadata(image, data=np.zeros((60, 28, 28, 1), np.float32))  # 784 wide

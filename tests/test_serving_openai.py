@@ -30,7 +30,7 @@ def text_registry() -> str:
     import_tensorflow()
     import keras
 
-    from aiaas_lib.registry import ModelRegistry
+    from aiaas_lib.packaging.registry import ModelRegistry
 
     root = tempfile.mkdtemp(prefix="aiaas-openai-test-")
     atexit.register(shutil.rmtree, root, True)

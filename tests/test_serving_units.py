@@ -216,7 +216,7 @@ def test_train_defaults_registers_labels_and_logs(tmp_path, monkeypatch, capsys)
     import_tensorflow()
     import keras
 
-    from aiaas_lib.registry import ModelRegistry
+    from aiaas_lib.packaging.registry import ModelRegistry
 
     def fake(mode=None):
         model = keras.Sequential([keras.Input((2,), name="x"), keras.layers.Dense(1)])
@@ -306,7 +306,7 @@ def test_is_loopback_of_a_host_name():
 def _churn_runtime(model_fn):
     from aiaas_lib import data
     from aiaas_lib.keras_models import tabular_classifier
-    from aiaas_lib.schema import input_schema
+    from aiaas_lib.packaging.schema import input_schema
     from aiaas_lib.serving.runtime import ModelRuntime
 
     X, _ = data.churn_xy(data.load_churn())
@@ -356,7 +356,7 @@ def _numeric_runtime(width: int, features_name: str = "concat"):
 
     from aiaas_lib.env import import_tensorflow
     from aiaas_lib.serving.runtime import ModelRuntime
-    from aiaas_lib.signature import serving_metadata
+    from aiaas_lib.packaging.signature import serving_metadata
 
     import_tensorflow()
     import keras

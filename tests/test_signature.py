@@ -1,15 +1,16 @@
 """Signature at registration: a model registered with no metadata is served by the service's own runtime,
-and metadata a caller writes is checked against the model (aiaas_lib.signature, ModelRegistry.register)."""
+and metadata a caller writes is checked against the model (aiaas_lib.packaging.signature, ModelRegistry.register)."""
 import numpy as np
 import pandas as pd
 import pytest
 
-from aiaas_lib import defaults, signature
+from aiaas_lib import defaults
+from aiaas_lib.packaging import signature
 from aiaas_lib.env import import_tensorflow
-from aiaas_lib.registry import ModelRegistry
+from aiaas_lib.packaging.registry import ModelRegistry
 from aiaas_lib.serving.errors import InputError
 from aiaas_lib.serving.runtime import ModelRuntime
-from aiaas_lib.signature import SignatureError
+from aiaas_lib.packaging.signature import SignatureError
 
 import_tensorflow()
 import keras  # noqa: E402  (after import_tensorflow, which keeps TensorFlow's import quiet)
@@ -178,7 +179,7 @@ def test_wrong_input_shape_and_dtype_are_refused(reg, dense20):
 
 
 def test_input_schema_columns_must_match(reg, tabular, frame):
-    from aiaas_lib.schema import input_schema
+    from aiaas_lib.packaging.schema import input_schema
 
     schema = input_schema(frame, ["age", "income", "tenure"], ["city"])
     with pytest.raises(SignatureError, match=r"metadata\['input_schema'\]\['numeric'\] has columns "

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from aiaas_lib import text_models as tm
+from aiaas_lib.language import text_models as tm
 
 keras = tm.keras
 TEXTS = ["good coffee", "bad coffee", "great tea, really great", "awful"]

@@ -14,7 +14,7 @@ module                 what
 :mod:`.quantize`       :func:`affine_params`, :func:`symmetric_scale`, :func:`quantize`, :func:`dequantize`
                        (the int8 maths), :func:`keras_int8` (Keras 3's ``model.quantize``),
                        :func:`tflite_tensor_params` (what a ``.tflite`` file stores); the TFLite conversion
-                       is :func:`aiaas_lib.export.export_tflite`
+                       is :func:`aiaas_lib.packaging.export.export_tflite`
 :mod:`.prune`          :func:`magnitude_mask`, :func:`prune`, :class:`PolynomialSchedule`,
                        :func:`sparsity`, :func:`layer_sparsity`
 :mod:`.kd`             :func:`soft_targets`, :func:`kd_loss` (knowledge distillation's maths)

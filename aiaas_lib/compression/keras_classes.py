@@ -4,7 +4,7 @@ The Keras side of :mod:`aiaas_lib.compression`: :class:`PruningCallback` and :fu
 (notebook 15's pruning while fine-tuning), :class:`Distiller` and :func:`distill` (notebook 15's knowledge
 distillation).
 
-Plain classes in a module that imports Keras at the top, as :mod:`aiaas_lib.text_models` does. The maths
+Plain classes in a module that imports Keras at the top, as :mod:`aiaas_lib.language.text_models` does. The maths
 they use (masks, schedules, the KD loss) stays in :mod:`.prune` and :mod:`.kd`, which import no
 Keras and do not import this module (the dependency runs one way), so ``import aiaas_lib.compression``
 stays light; this module loads on first use of ``compression.PruningCallback``, ``compression.Distiller``,

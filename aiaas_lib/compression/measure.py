@@ -224,7 +224,7 @@ def keras_candidate(name: str, model, folder: str | Path, x_one, repeats: int = 
 
 
 def tflite_candidate(name: str, path: str | Path, num_threads: int | None = None) -> Candidate:
-    """A :class:`Candidate` for a ``.tflite`` file run by :class:`aiaas_lib.export.TFLiteRunner`
+    """A :class:`Candidate` for a ``.tflite`` file run by :class:`aiaas_lib.packaging.export.TFLiteRunner`
     (``ai_edge_litert``; int8 inputs/outputs are (de)quantized by the runner, inside the timed call).
 
     Examples
@@ -232,13 +232,13 @@ def tflite_candidate(name: str, path: str | Path, num_threads: int | None = None
     >>> tflite_candidate("x", "no-such.tflite")
     Traceback (most recent call last):
     ...
-    FileNotFoundError: no-such.tflite does not exist; write it with aiaas_lib.export.export_tflite
+    FileNotFoundError: no-such.tflite does not exist; write it with aiaas_lib.packaging.export.export_tflite
     """
-    from aiaas_lib.export import TFLiteRunner
+    from aiaas_lib.packaging.export import TFLiteRunner
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist; write it with aiaas_lib.export.export_tflite")
+        raise FileNotFoundError(f"{path} does not exist; write it with aiaas_lib.packaging.export.export_tflite")
     runner = TFLiteRunner(path, num_threads=num_threads)
     return Candidate(name, path, runner, runner, "LiteRT interpreter")
 

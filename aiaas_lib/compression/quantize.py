@@ -12,7 +12,7 @@ that 0 is exact) onto the integers :math:`[q_{min}, q_{max}]`:
 
 TFLite uses it for activations (int8, :math:`[-128, 127]`); weights are *symmetric* per output channel
 (:math:`z = 0`, :math:`s = \\max|w| / 127`). The TFLite conversion itself lives in
-:func:`aiaas_lib.export.export_tflite` (``quantize="dynamic"`` or ``"int8"``).
+:func:`aiaas_lib.packaging.export.export_tflite` (``quantize="dynamic"`` or ``"int8"``).
 """
 from __future__ import annotations
 
@@ -185,11 +185,11 @@ def tflite_tensor_params(path: str | Path) -> dict[str, dict]:
     >>> tflite_tensor_params("no-such-model.tflite")
     Traceback (most recent call last):
     ...
-    FileNotFoundError: no-such-model.tflite does not exist; write it with aiaas_lib.export.export_tflite
+    FileNotFoundError: no-such-model.tflite does not exist; write it with aiaas_lib.packaging.export.export_tflite
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist; write it with aiaas_lib.export.export_tflite")
+        raise FileNotFoundError(f"{path} does not exist; write it with aiaas_lib.packaging.export.export_tflite")
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_path=str(path))

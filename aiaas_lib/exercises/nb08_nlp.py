@@ -18,7 +18,7 @@ def check_mean_pool(func: Callable) -> tuple[bool, str]:
 
     ``x`` has shape (batch, T, dim) — every position holds a vector, padding included, as inside a
     transformer — and ``real`` (batch, T) is True for real tokens. The answer has shape (batch, dim), like
-    :func:`aiaas_lib.embeddings.mean_pool`. Called on fresh random inputs with different lengths per row.
+    :func:`aiaas_lib.language.embeddings.mean_pool`. Called on fresh random inputs with different lengths per row.
 
     Examples
     --------

@@ -357,7 +357,7 @@ def cached_explainer(model, background_frame, numeric: Sequence[str], categorica
                      method: str = "deep") -> TabularExplainer:
     """A :class:`TabularExplainer` reused across calls with the same model object and background rows
     (the key holds the model's identity, checked through a weak reference, and a hash of the background)."""
-    from aiaas_lib.model_card import frame_hash
+    from aiaas_lib.packaging.model_card import frame_hash
 
     key = (id(model), frame_hash(background_frame), tuple(numeric), tuple(categorical), method)
     hit = _CACHE.get(key)

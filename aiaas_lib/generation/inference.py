@@ -118,7 +118,7 @@ class NumpyGPT:
     @classmethod
     def from_keras(cls, model, dtype=np.float32) -> NumpyGPT:
         """Copy the weights of a :func:`~aiaas_lib.generation.model.tiny_gpt` model (takes milliseconds)."""
-        from aiaas_lib.attention import keras_mha_weights
+        from aiaas_lib.language.attention import keras_mha_weights
         from aiaas_lib.generation.model import DecoderBlock, gpt_config
 
         if np.dtype(dtype) not in (np.float32, np.float64):

@@ -4,7 +4,7 @@ Tools for attacking (and so testing) the running model service from outside: the
 starts with, hostile request bodies, a tampered model file, and a self-signed TLS certificate for localhost.
 
 The defences themselves live in :mod:`aiaas_lib.serving` (keys, rate limit, size limits, validation) and
-:mod:`aiaas_lib.registry` (hashes, safe loading); this module only pokes at them.
+:mod:`aiaas_lib.packaging.registry` (hashes, safe loading); this module only pokes at them.
 """
 from __future__ import annotations
 

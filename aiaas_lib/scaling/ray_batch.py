@@ -49,7 +49,7 @@ class TablePredictor:
     Parameters
     ----------
     registry : path
-        The :class:`~aiaas_lib.registry.ModelRegistry` folder.
+        The :class:`~aiaas_lib.packaging.registry.ModelRegistry` folder.
     name, version
         Which model (``version`` may be a number or a label such as ``"stable"``).
     output : str
@@ -60,7 +60,7 @@ class TablePredictor:
 
     def __init__(self, registry: str | Path, name: str = "churn", version: int | str = "latest",
                  output: str = "p_churn"):
-        from aiaas_lib.registry import ModelRegistry
+        from aiaas_lib.packaging.registry import ModelRegistry
         from aiaas_lib.serving.runtime import ModelRuntime
 
         self.runtime = ModelRuntime.from_registry(ModelRegistry(registry), name, version)

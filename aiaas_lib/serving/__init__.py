@@ -4,7 +4,7 @@ and 17 start as a process.
 The course's model service: TF Serving REST and KServe V2 predictions, SHAP explanations, an
 OpenAI-compatible text API (completions, chat, embeddings), health, Prometheus metrics, API keys, limits
 and micro-batching, over the models of a
-:class:`~aiaas_lib.registry.ModelRegistry`; its OpenAPI document at ``/openapi.json``, rendered offline
+:class:`~aiaas_lib.packaging.registry.ModelRegistry`; its OpenAPI document at ``/openapi.json``, rendered offline
 at ``/docs`` and ``/redoc``.
 
 Imports flow one way (no cycle): errors, settings, security, metrics, batching ← runtime, text_runtime ←

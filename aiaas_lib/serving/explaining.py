@@ -23,7 +23,7 @@ beyond the budget cannot happen: the cost is fixed per version, and ``max_explai
 
 Tensor models (:class:`TensorExplainer`) are explained per input value (``values`` has the instance's shape),
 for the output the model predicts highest (``output_index``; 0 for a single output), against the
-``background`` rows stored at registration (:func:`aiaas_lib.signature.serving_metadata` with ``data=``, at
+``background`` rows stored at registration (:func:`aiaas_lib.packaging.signature.serving_metadata` with ``data=``, at
 most :data:`MAX_TENSOR_BACKGROUND` used), else a zero baseline; the reply says which (``baseline``):
 ``deep`` (DeepExplainer on the whole model, when it adds up on probe rows; one backward pass over the
 background per row), else ``permutation`` over the flattened input (``2 * values + 1`` to
@@ -60,7 +60,7 @@ class RuntimeExplainer:
     >>> import pandas as pd
     >>> from aiaas_lib.env import import_tensorflow; tf = import_tensorflow(); import keras
     >>> from aiaas_lib.serving.runtime import ModelRuntime
-    >>> from aiaas_lib.signature import serving_metadata
+    >>> from aiaas_lib.packaging.signature import serving_metadata
     >>> df = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0] * 10, "b": [1.0, 0.0, 2.0, 5.0] * 10})
     >>> inputs = {c: keras.Input((1,), name=c) for c in df}
     >>> model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Concatenate()(list(inputs.values()))))

@@ -33,7 +33,7 @@ ALL_KINDS = KINDS + TEXT_KINDS
 
 def load_runtime(registry, name: str, version: int | str = "latest"):
     """Verify, load and warm up version ``version`` of ``name`` from a
-    :class:`~aiaas_lib.registry.ModelRegistry`, as the runtime of its kind (see the table above).
+    :class:`~aiaas_lib.packaging.registry.ModelRegistry`, as the runtime of its kind (see the table above).
 
     Raises
     ------

@@ -11,7 +11,7 @@ Two kinds (the ``"kind"`` of the registry metadata):
 ``tabular``
     Raw table rows (dicts of named columns) → a dict of column arrays, the input of
     :func:`aiaas_lib.keras_models.tabular_classifier` models. Rows are checked with
-    :func:`aiaas_lib.schema.validate_rows` against the ``input_schema`` of the metadata. Metadata:
+    :func:`aiaas_lib.packaging.schema.validate_rows` against the ``input_schema`` of the metadata. Metadata:
     ``numeric``, ``categorical``, ``input_schema``, ``background`` (rows for explanations).
 ``tensor``
     A numeric array with a batch axis, e.g. images (n, 28, 28, 1). Metadata: ``input_shape`` (without the
@@ -139,7 +139,7 @@ class ModelRuntime:
     @classmethod
     def from_registry(cls, registry, name: str, version: int | str = "latest") -> ModelRuntime:
         """Verify and load ``name``/``version`` (a tabular or tensor model) from a
-        :class:`~aiaas_lib.registry.ModelRegistry`, compile its call and warm it up; ``load_seconds`` records
+        :class:`~aiaas_lib.packaging.registry.ModelRegistry`, compile its call and warm it up; ``load_seconds`` records
         how long all that took. Any kind of model: :func:`aiaas_lib.serving.loading.load_runtime`."""
         start = time.perf_counter()
         number = registry.resolve(name, version)
@@ -225,7 +225,7 @@ class ModelRuntime:
         """Tabular rows (list of dicts) → (column dict of model input arrays, validated columns as lists).
         Values may be scalars or one-element lists (TF Serving's row format for inputs of shape [1]).
 
-        Pure Python and NumPy (:func:`aiaas_lib.schema.check_rows`): no DataFrame per request. Build one
+        Pure Python and NumPy (:func:`aiaas_lib.packaging.schema.check_rows`): no DataFrame per request. Build one
         from the returned columns when a table is wanted (``pandas.DataFrame(columns)``)."""
         if not isinstance(rows, list) or any(not isinstance(r, Mapping) for r in rows):
             raise InputError(
@@ -233,7 +233,7 @@ class ModelRuntime:
                 f'{{"instances": [{{"{self.columns[0]}": ...}}]}}; columns: {self.columns}'
             )
         self._check_count(len(rows), max_instances, "instances", limit_name)
-        from aiaas_lib.schema import SchemaError, check_rows
+        from aiaas_lib.packaging.schema import SchemaError, check_rows
 
         rows = [{k: (v[0] if type(v) is list and len(v) == 1 else v) for k, v in r.items()} for r in rows]
         try:

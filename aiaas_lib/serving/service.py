@@ -119,7 +119,7 @@ class Service:
     """
 
     def __init__(self, settings: Settings | None = None, registry=None):
-        from aiaas_lib.registry import ModelRegistry
+        from aiaas_lib.packaging.registry import ModelRegistry
 
         self.settings = settings or Settings()
         self.registry = registry if registry is not None else ModelRegistry(self.settings.registry)
@@ -165,7 +165,7 @@ class Service:
 
     def plan(self) -> None:
         """Decide which model versions to load (quick; raises ValueError for a bad ``models`` setting)."""
-        from aiaas_lib.registry import RegistryError
+        from aiaas_lib.packaging.registry import RegistryError
 
         specs = self.settings.models or self.registry.models()
         unknown = sorted(set(self.settings.canary_weights) - {_parse_model_spec(s)[0] for s in specs})
@@ -246,7 +246,7 @@ class Service:
         the registry, or is new while the service serves a fixed ``models`` list."""
         from anyio import to_thread
 
-        from aiaas_lib.registry import RegistryError
+        from aiaas_lib.packaging.registry import RegistryError
 
         if name not in self.entries and self.settings.models:
             raise ServiceError(404, f"model {name!r} is not served; this service serves models={self.settings.models} "
@@ -404,7 +404,7 @@ class Service:
         the old routing stays)."""
         from anyio import to_thread
 
-        from aiaas_lib.registry import RegistryError
+        from aiaas_lib.packaging.registry import RegistryError
 
         if not self.shutting_down and (name not in self.entries or self.entries[name].state == "FAILED"):
             # a model registered after start-up (404 when it is not registered), or a broken one fixed since

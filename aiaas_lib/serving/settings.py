@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     """What the model service serves and how it protects itself.
 
     Models
-        ``registry``: the :class:`~aiaas_lib.registry.ModelRegistry` folder. ``models``: which models to
+        ``registry``: the :class:`~aiaas_lib.packaging.registry.ModelRegistry` folder. ``models``: which models to
         load, as ``name`` or ``name@version_or_label`` (empty: every model in the registry). A model without
         ``@`` serves its ``stable`` label if it has one, else its latest version. ``all_versions``: also load
         every other version, so ``/versions/{v}`` and ``/labels/{label}`` can reach them. Labels are read

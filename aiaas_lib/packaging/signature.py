@@ -1,4 +1,4 @@
-"""Used by notebooks 11, 13, 14 and 16 (through :meth:`aiaas_lib.registry.ModelRegistry.register`; 14 and 16
+"""Used by notebooks 11, 13, 14 and 16 (through :meth:`aiaas_lib.packaging.registry.ModelRegistry.register`; 14 and 16
 also call :func:`tabular_metadata`); also imported by the CLI (``aiaas models register``, ``aiaas train-defaults``).
 
 A Keras model's signature, read from the model itself, and the serving metadata it implies.
@@ -16,7 +16,7 @@ version's registry metadata:
     ``string`` turned into numbers inside the model (``StringLookup``), e.g. a functional model built on
     ``{"age": keras.Input((1,), name="age"), "city": keras.Input((1,), name="city", dtype="string")}``
     (a named multi-input model whose inputs are all single numbers is served this way too). Metadata:
-    ``numeric``, ``categorical``, ``input_schema`` (:mod:`aiaas_lib.schema`), optionally ``background``
+    ``numeric``, ``categorical``, ``input_schema`` (:mod:`aiaas_lib.packaging.schema`), optionally ``background``
     rows (for ``:explain``).
 
 :func:`infer_signature` reads the inputs and outputs (name, dtype, shape); :func:`serving_metadata` turns
@@ -142,8 +142,8 @@ def tabular_metadata(X_train, numeric: Sequence[str], categorical: Sequence[str]
     >>> meta["kind"], meta["input_schema"]["categorical"], len(meta["background"])
     ('tabular', {'c': ['x', 'y']}, 2)
     """
-    from aiaas_lib.model_card import frame_hash
-    from aiaas_lib.schema import input_schema
+    from aiaas_lib.packaging.model_card import frame_hash
+    from aiaas_lib.packaging.schema import input_schema
 
     numeric, categorical = list(numeric), list(categorical)
     background = X_train[numeric + categorical].sample(min(n_background, len(X_train)), random_state=seed)
@@ -266,7 +266,7 @@ def serving_metadata(model, data=None, n_background: int = 50, seed: int = 0, gi
         raise SignatureError(
             f"model {name!r}: the allowed values of string inputs {unknown} cannot be read from the model (no single "
             "StringLookup layer with a vocabulary reads them); register with data=<training rows> or give "
-            "metadata={'input_schema': aiaas_lib.schema.input_schema(X_train, numeric, categorical)}"
+            "metadata={'input_schema': aiaas_lib.packaging.schema.input_schema(X_train, numeric, categorical)}"
         )
     schema = {"numeric": {c: {} for c in numeric}, "categorical": {c: vocabularies[c] for c in categorical}}
     return {**meta, "input_schema": schema}
@@ -291,7 +291,7 @@ def check_metadata(metadata: Mapping, inferred: Mapping) -> None:
     >>> check_metadata({"numeric": ["Age"]}, inferred)
     Traceback (most recent call last):
     ...
-    aiaas_lib.signature.SignatureError: metadata['numeric'] names 'Age', which is not an input of the model
+    aiaas_lib.packaging.signature.SignatureError: metadata['numeric'] names 'Age', which is not an input of the model
     (did you mean 'age'?); its numeric inputs are ['age'] (categorical: ['city']): fix it, or leave 'numeric'
     out and the registry reads it from the model
     """
@@ -348,7 +348,7 @@ def check_metadata(metadata: Mapping, inferred: Mapping) -> None:
     if schema is not None:
         if not isinstance(schema, Mapping) or set(schema) != {"numeric", "categorical"}:
             raise SignatureError("metadata['input_schema'] must be {'numeric': {...}, 'categorical': {...}} "
-                                 "(aiaas_lib.schema.input_schema); " + _fix("input_schema"))
+                                 "(aiaas_lib.packaging.schema.input_schema); " + _fix("input_schema"))
         for key, mine in (("numeric", num), ("categorical", cat)):
             if sorted(schema[key]) != sorted(mine):
                 raise SignatureError(
@@ -357,7 +357,7 @@ def check_metadata(metadata: Mapping, inferred: Mapping) -> None:
                 )
     background = metadata.get("background")
     if background:
-        from aiaas_lib.schema import SchemaError, check_rows
+        from aiaas_lib.packaging.schema import SchemaError, check_rows
 
         try:
             check_rows(background, schema or inferred["input_schema"])
@@ -402,7 +402,7 @@ def resolve_metadata(model, metadata: Mapping | None = None, data=None) -> dict:
     >>> resolve_metadata(model, {"kind": "image"})
     Traceback (most recent call last):
     ...
-    aiaas_lib.signature.SignatureError: metadata['kind']='image' is not a kind the service serves; expected one
+    aiaas_lib.packaging.signature.SignatureError: metadata['kind']='image' is not a kind the service serves; expected one
     of ['tabular', 'tensor', 'generation', 'embedding']. This model's inputs make it 'tensor': write that, or
     leave 'kind' out and the registry infers it
     """

@@ -3,7 +3,7 @@
 Save a Keras model with a small model card, and load it back only if it is the file the card describes.
 
 The card (``model_card.json``) says what the model is for, how good it was, which data made it (a hash),
-what input it takes (a :mod:`aiaas_lib.schema`), with which library versions, and the sha256 of the model
+what input it takes (a :mod:`aiaas_lib.packaging.schema`), with which library versions, and the sha256 of the model
 file. :func:`load_model` refuses a model whose bytes no longer match, and keeps Keras' ``safe_mode`` on.
 Chapter 11's registry builds on this.
 """

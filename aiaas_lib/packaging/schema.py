@@ -140,7 +140,7 @@ def validate_rows(rows: Sequence[Mapping], schema: dict, fill: Mapping[str, floa
     >>> validate_rows([{"a": "high", "c": "z"}], schema)
     Traceback (most recent call last):
     ...
-    aiaas_lib.schema.SchemaError: row 0: field 'a' must be a finite number, got 'high'; row 0: field 'c' must be one of ['x', 'y'], got 'z'
+    aiaas_lib.packaging.schema.SchemaError: row 0: field 'a' must be a finite number, got 'high'; row 0: field 'c' must be one of ['x', 'y'], got 'z'
     """
     import pandas as pd
 

@@ -35,7 +35,7 @@ from aiaas_lib.env import _stderr_fd_silenced, import_tensorflow
 QUANTIZE = (None, "dynamic", "int8")
 #: Rows of :func:`compare_formats`, in order.
 FORMATS = ("keras", "saved_model", "tflite", "tflite_dynamic", "tflite_int8", "onnx")
-#: Exports :class:`aiaas_lib.registry.ModelRegistry` can write beside ``model.keras``: name -> file name.
+#: Exports :class:`aiaas_lib.packaging.registry.ModelRegistry` can write beside ``model.keras``: name -> file name.
 EXPORT_FILES = {
     "saved_model": "saved_model",
     "tflite": "model.tflite",

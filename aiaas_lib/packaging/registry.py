@@ -1,5 +1,5 @@
 """Used by notebooks 11, 13, 14 and 16; also imported by the CLI/service (``aiaas models``:
-:mod:`aiaas_lib.registry_cli`).
+:mod:`aiaas_lib.packaging.registry_cli`).
 
 A versioned model registry on disk: every model version with its metadata and checksums, plus labels.
 
@@ -13,7 +13,7 @@ Layout (the version folders are numbered like TF Serving's model base path)::
         label_history.json   {"stable": [1]}   (earlier versions, for rollback)
 
 ``metadata.json`` holds the model's signature and the keys the service needs to serve it, read from the model
-at registration (:mod:`aiaas_lib.signature`; metadata the caller writes is checked against the model), what
+at registration (:mod:`aiaas_lib.packaging.signature`; metadata the caller writes is checked against the model), what
 the caller gave (input schema, metrics, data hash, …) plus ``name``,
 ``version``, ``created`` (UTC), library ``versions`` and ``files``: the sha256 of every file of the version.
 :meth:`ModelRegistry.load` checks every one of them before it loads anything, and loads with Keras'
@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from aiaas_lib import model_card
+from aiaas_lib.packaging import model_card
 from aiaas_lib.validation import file_sha256
 
 MODEL_FILE, METADATA_FILE = "model.keras", "metadata.json"
@@ -128,7 +128,7 @@ class ModelRegistry:
     >>> reg.load("churn")
     Traceback (most recent call last):
     ...
-    aiaas_lib.registry.ModelNotFound: model 'churn' is not in the registry at ...; known models: ['demo']
+    aiaas_lib.packaging.registry.ModelNotFound: model 'churn' is not in the registry at ...; known models: ['demo']
     """
 
     def __init__(self, root: str | Path):
@@ -300,9 +300,9 @@ class ModelRegistry:
 
     def load_export(self, name: str, version: int | str = "latest", export: str = "tflite"):
         """A runner for one of a version's exports, after :meth:`verify`:
-        a :class:`~aiaas_lib.export.TFLiteRunner` (``"tflite"``, ``"tflite_dynamic"``), an
-        :class:`~aiaas_lib.export.OnnxRunner` (``"onnx"``) or the SavedModel's serve function (``"saved_model"``)."""
-        from aiaas_lib import export as ex
+        a :class:`~aiaas_lib.packaging.export.TFLiteRunner` (``"tflite"``, ``"tflite_dynamic"``), an
+        :class:`~aiaas_lib.packaging.export.OnnxRunner` (``"onnx"``) or the SavedModel's serve function (``"saved_model"``)."""
+        from aiaas_lib.packaging import export as ex
 
         if export not in ex.EXPORT_FILES:
             raise ValueError(f"export={export!r}; expected one of {list(ex.EXPORT_FILES)}")
@@ -327,7 +327,7 @@ class ModelRegistry:
         """Store ``model`` as the next version of ``name``; return the new version number (1, 2, …).
 
         The model's signature is read and stored, with the keys the service needs to serve it
-        (:func:`aiaas_lib.signature.resolve_metadata`): ``register(name, model)`` with no metadata gives a
+        (:func:`aiaas_lib.packaging.signature.resolve_metadata`): ``register(name, model)`` with no metadata gives a
         version ``aiaas serve`` can load — a single-tensor model, or a tabular model with one input per column
         (string columns included). Serving keys you do pass (``kind``, ``numeric``, ``categorical``,
         ``input_schema``, ``input_shape``, ``dtype``, ``background``) are checked against the model first.
@@ -340,12 +340,12 @@ class ModelRegistry:
             Saved as ``model.keras``.
         metadata : dict, optional
             JSON-serialisable facts about the model, e.g. ``input_schema``
-            (:func:`aiaas_lib.schema.input_schema`), ``metrics``, ``data_sha256``
-            (:func:`aiaas_lib.model_card.frame_hash`), ``kind``, ``description``.
+            (:func:`aiaas_lib.packaging.schema.input_schema`), ``metrics``, ``data_sha256``
+            (:func:`aiaas_lib.packaging.model_card.frame_hash`), ``kind``, ``description``.
             The registry adds ``name``, ``version``, ``created``, ``versions`` and ``files``.
         exports : iterable of str
             Extra formats to write beside the ``.keras`` file, from
-            :data:`aiaas_lib.export.EXPORT_FILES`: ``"saved_model"``, ``"tflite"``, ``"tflite_dynamic"``,
+            :data:`aiaas_lib.packaging.export.EXPORT_FILES`: ``"saved_model"``, ``"tflite"``, ``"tflite_dynamic"``,
             ``"onnx"``.
         data : DataFrame or array, optional
             Training rows (keyword only). For a tabular model they give the input ranges, the allowed
@@ -356,7 +356,7 @@ class ModelRegistry:
 
         Raises
         ------
-        aiaas_lib.signature.SignatureError
+        aiaas_lib.packaging.signature.SignatureError
             (a ValueError) Metadata that disagrees with the model — naming the key, the model's value and the
             fix — or a model whose inputs the service cannot serve (use ``infer=False`` to store it anyway).
 
@@ -369,7 +369,7 @@ class ModelRegistry:
         ValueError: exports=['pickle']; expected some of ['saved_model', 'tflite', 'tflite_dynamic', 'onnx']
         """
         from aiaas_lib.env import package_version
-        from aiaas_lib.export import EXPORT_FILES, write_export
+        from aiaas_lib.packaging.export import EXPORT_FILES, write_export
 
         _check_name(name)
         exports = list(dict.fromkeys([exports] if isinstance(exports, str) else exports))
@@ -388,7 +388,7 @@ class ModelRegistry:
         if not hasattr(model, "save"):
             raise TypeError(f"model must be a Keras model, got {type(model).__name__}")
         if infer:
-            from aiaas_lib.signature import resolve_metadata
+            from aiaas_lib.packaging.signature import resolve_metadata
 
             metadata = resolve_metadata(model, metadata, data)
             json.dumps(metadata)  # what the registry added is plain JSON too

@@ -1,5 +1,5 @@
 """Serves the CLI only (``aiaas models ...``), for people who manage a registry without writing Python;
-notebooks use :class:`aiaas_lib.registry.ModelRegistry` directly.
+notebooks use :class:`aiaas_lib.packaging.registry.ModelRegistry` directly.
 
 The ``aiaas models`` command: list, show, register, promote, roll back and label model versions.
 
@@ -13,10 +13,10 @@ The ``aiaas models`` command: list, show, register, promote, roll back and label
 
 ``--registry`` defaults to ``$AIAAS_REGISTRY`` or ``models`` (the folder ``aiaas serve`` reads). A
 ``.keras`` file is loaded with Keras' ``safe_mode`` on (a ``Lambda`` layer is refused) and registered with
-its signature read from the model (:mod:`aiaas_lib.signature`), so the service can serve it without
+its signature read from the model (:mod:`aiaas_lib.packaging.signature`), so the service can serve it without
 hand-written metadata; ``--data`` (training rows, CSV) adds input ranges and background rows for
 explanations. Rolling back ``stable`` also removes a ``canary`` label that points at the version rolled back
-from (:meth:`~aiaas_lib.registry.ModelRegistry.rollback`). A running service picks label changes up on
+from (:meth:`~aiaas_lib.packaging.registry.ModelRegistry.rollback`). A running service picks label changes up on
 ``POST /v1/models/{name}:reload``.
 
 Exit status: 0 done; 1 refused (unknown model, version or label, nothing to roll back, metadata that
@@ -36,7 +36,7 @@ _BULKY = ("background", "files", "signature", "input_schema")
 
 
 def _registry(args):
-    from aiaas_lib.registry import ModelRegistry
+    from aiaas_lib.packaging.registry import ModelRegistry
 
     return ModelRegistry(args.registry or os.environ.get("AIAAS_REGISTRY") or "models")
 
@@ -169,7 +169,7 @@ def _label(args) -> int:
 
 def run(args) -> int:
     """Run one ``aiaas models`` subcommand; registry and input errors become one ``error:`` line and exit 1."""
-    from aiaas_lib.registry import RegistryError
+    from aiaas_lib.packaging.registry import RegistryError
 
     try:
         return args.models_func(args)
@@ -180,7 +180,7 @@ def run(args) -> int:
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``models`` and its subcommands to the ``aiaas`` parser's ``subparsers``; return its parser."""
-    from aiaas_lib.export import EXPORT_FILES
+    from aiaas_lib.packaging.export import EXPORT_FILES
 
     models = subparsers.add_parser("models", help="list, register, promote, roll back and label registry versions",
                                    description="\n\n".join(__doc__.split("\n\n")[1:3]),
