@@ -20,6 +20,8 @@ import random
 from pathlib import Path
 from typing import TypeVar
 
+from aiaas_lib.validation import integer
+
 # 3: only FATAL. oneDNN reports harmless fall-backs at ERROR level (e.g. "supports DT_BOOL only on platforms
 # with AVX-512" when a GRU uses a mask); real failures still surface as Python exceptions.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -126,8 +128,7 @@ def set_seed(seed: int = 0) -> None:
 
     import numpy as np
 
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed={seed!r} must be a non-negative int")
+    seed = integer("seed", seed, 0)
     random.seed(seed)
     np.random.seed(seed)
     if "keras" in sys.modules:

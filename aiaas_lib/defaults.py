@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from aiaas_lib.packaging.signature import array_hash, tabular_metadata  # noqa: F401  (its home; notebooks 14, 16 import it from here)
+from aiaas_lib.validation import integer
 
 DEFAULT_MODELS = ("churn", "fashion", "tiny-gpt", "minilm")
 #: The defaults served by the OpenAI-compatible routes rather than TF Serving / KServe V2.
@@ -151,10 +152,9 @@ def minilm_model(mode: str | None = None, seed: int = 0, sequence_length: int = 
     >>> minilm_model(sequence_length=4)
     Traceback (most recent call last):
     ...
-    ValueError: sequence_length=4 must be an int in [8, 512]
+    ValueError: sequence_length=4 must be an integer in [8, 512]
     """
-    if not isinstance(sequence_length, int) or not 8 <= sequence_length <= 512:
-        raise ValueError(f"sequence_length={sequence_length!r} must be an int in [8, 512]")
+    sequence_length = integer("sequence_length", sequence_length, 8, 512)
     fast = _fast(mode)
     from aiaas_lib.data import MINILM_PACKAGE, minilm_path
     from aiaas_lib.language.embeddings import EMBEDDING_SIZE, SentenceEncoder

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from aiaas_lib.env import import_tensorflow
+from aiaas_lib.validation import positive_int
 
 
 def tabular_inputs(frame, numeric: Sequence[str], categorical: Sequence[str]) -> dict[str, np.ndarray]:
@@ -143,8 +144,7 @@ def fit_tabular_classifier(X, y, numeric: Sequence[str], categorical: Sequence[s
 
     from aiaas_lib.config import set_seed
 
-    if int(epochs) < 1:
-        raise ValueError(f"epochs={epochs!r} must be a positive int")
+    epochs = positive_int("epochs", epochs)
     set_seed(seed)
     model = tabular_classifier(X, numeric, categorical, hidden=hidden, name=name)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="binary_crossentropy")
@@ -210,8 +210,7 @@ def fashion_cnn(filters: Sequence[int] = (32, 64), dense: int = 128, dropout: fl
     filters = tuple(filters)
     if not 1 <= len(filters) <= 3 or any(int(f) < 1 for f in filters):
         raise ValueError(f"filters={filters!r}: give 1 to 3 positive channel counts (28 → 14 → 7 → 3 pixels)")
-    if int(dense) < 1:
-        raise ValueError(f"dense={dense!r} must be a positive int")
+    dense = positive_int("dense", dense)
     policy = keras.mixed_precision.Policy(dtype_policy) if dtype_policy is not None else None
     inputs = keras.Input(shape=(28, 28, 1), name="image")
     x = inputs

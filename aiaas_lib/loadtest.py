@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from aiaas_lib.validation import positive_int
+
 _RUNNING: set[ServerProcess] = set()
 
 
@@ -282,14 +284,11 @@ def run_load(url: str, body: Mapping | bytes, concurrency: int = 1, requests: in
     >>> run_load("http://127.0.0.1:1/predict", {}, concurrency=0)
     Traceback (most recent call last):
     ...
-    ValueError: concurrency=0; expected an integer >= 1
+    ValueError: concurrency=0 must be an integer >= 1
     """
     import json
 
-    if not isinstance(concurrency, int) or concurrency < 1:
-        raise ValueError(f"concurrency={concurrency!r}; expected an integer >= 1")
-    if not isinstance(requests, int) or requests < 1:
-        raise ValueError(f"requests={requests!r}; expected an integer >= 1")
+    concurrency, requests = positive_int("concurrency", concurrency), positive_int("requests", requests)
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
     all_headers = {"content-type": "application/json", **dict(headers or {})}
     bad = [k for k, v in all_headers.items() if any(ch in f"{k}{v}" for ch in "\r\n")]

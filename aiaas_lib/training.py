@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from aiaas_lib import env
-from aiaas_lib.validation import positive_int
+from aiaas_lib.validation import integer, positive_int
 
 #: Precision policies :func:`precision_policy` may return or accept in ``prefer``.
 POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -94,8 +94,7 @@ def split_cpu(n: int = 2) -> list[str]:
     >>> isinstance(names, (list, str))
     True
     """
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"n={n!r} must be a positive int (the number of logical CPU devices)")
+    n = positive_int("n", n, hint="the number of logical CPU devices")
     tf = env.import_tensorflow()
     cpu = tf.config.list_physical_devices("CPU")[0]
     current = tf.config.get_logical_device_configuration(cpu)
@@ -279,8 +278,7 @@ def image_dataset(x, y=None, batch_size: int = 128, shuffle: bool = False, seed:
         x = x[..., 0]
     if x.ndim != 3:
         raise ValueError(f"x has shape {x.shape}; expected grey images of shape (n, height, width) or (..., 1)")
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size={batch_size!r} must be a positive int")
+    batch_size = positive_int("batch_size", batch_size)
     if not isinstance(cache, (bool, str, Path)):
         raise ValueError(f"cache={cache!r} must be True, False or a file path")
 
@@ -332,8 +330,7 @@ def standard_callbacks(folder: str | Path, monitor: str = "val_loss", patience: 
 
     if not isinstance(monitor, str) or not monitor:
         raise ValueError(f"monitor={monitor!r} must be a metric name such as 'val_loss' or 'val_accuracy'")
-    if not isinstance(patience, int) or isinstance(patience, bool) or patience < 0:
-        raise ValueError(f"patience={patience!r} must be a non-negative int (epochs without improvement)")
+    patience = integer("patience", patience, 0, hint="epochs without improvement")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     backup = folder / "backup"

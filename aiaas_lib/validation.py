@@ -21,8 +21,9 @@ _INTS = (int, np.integer)
 _REALS = (int, float, np.integer, np.floating)
 
 
-def integer(name: str, value, low: int = 1, high: int | None = None) -> int:
-    """``value`` as an ``int`` in ``[low, high]`` (no upper bound when ``high`` is None).
+def integer(name: str, value, low: int = 1, high: int | None = None, *, hint: str = "") -> int:
+    """``value`` as an ``int`` in ``[low, high]`` (no upper bound when ``high`` is None); ``hint``, when
+    given, is added to the error in brackets (what the number counts, a safe default).
 
     Examples
     --------
@@ -36,14 +37,18 @@ def integer(name: str, value, low: int = 1, high: int | None = None) -> int:
     Traceback (most recent call last):
     ...
     ValueError: top_logprobs=21 must be an integer in [0, 20]
+    >>> integer("opset", 3, 7, 21, hint="17 is a safe default")
+    Traceback (most recent call last):
+    ...
+    ValueError: opset=3 must be an integer in [7, 21] (17 is a safe default)
     """
     allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
     if isinstance(value, bool) or not isinstance(value, _INTS) or value < low or (high is not None and value > high):
-        raise ValueError(f"{name}={value!r} must be an integer {allowed}")
+        raise ValueError(f"{name}={value!r} must be an integer {allowed}" + (f" ({hint})" if hint else ""))
     return int(value)
 
 
-def positive_int(name: str, value) -> int:
+def positive_int(name: str, value, *, hint: str = "") -> int:
     """``value`` as an ``int`` >= 1 (a count: epochs, batch size, layer width, stride).
 
     Examples
@@ -55,7 +60,7 @@ def positive_int(name: str, value) -> int:
     ...
     ValueError: batch_size=1.5 must be an integer >= 1
     """
-    return integer(name, value, 1)
+    return integer(name, value, 1, hint=hint)
 
 
 def _interval(low: float, high: float, low_open: bool, high_open: bool) -> str:

@@ -124,7 +124,7 @@ def test_lime_text_refuses_fewer_than_two_samples():
 
 
 def test_lime_text_refuses_zero_features():
-    with pytest.raises(ValueError, match=r"num_features=0 must be a positive int"):
+    with pytest.raises(ValueError, match=r"num_features=0 must be an integer >= 1"):
         lime_text(tiny_sentiment, "great", num_features=0)
 
 

@@ -127,7 +127,7 @@ def test_refuses_a_model_with_several_outputs_per_row():
 
 
 def test_refuses_a_non_positive_batch_size():
-    with pytest.raises(ValueError, match=r"batch_rows=0 must be a positive int"):
+    with pytest.raises(ValueError, match=r"batch_rows=0 must be an integer >= 1"):
         exact_shapley(lambda X: X.sum(axis=1), np.zeros(3), np.zeros((2, 3)), batch_rows=0)
 
 

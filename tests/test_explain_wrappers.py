@@ -206,7 +206,7 @@ def test_fast_predict_refuses_something_that_is_not_a_model():
 
 
 def test_fast_predict_refuses_a_non_positive_batch_size():
-    with pytest.raises(ValueError, match=r"batch_size=0 must be a positive int or None"):
+    with pytest.raises(ValueError, match=r"batch_size=0 must be an integer >= 1 \(or None: one batch\)"):
         fast_predict(linear, batch_size=0)
 
 

@@ -101,5 +101,5 @@ def test_fit_tabular_classifier_stops_early_on_validation():
 
 
 def test_fit_tabular_classifier_rejects_zero_epochs():
-    with pytest.raises(ValueError, match="epochs=0 must be a positive int"):
+    with pytest.raises(ValueError, match="epochs=0 must be an integer >= 1"):
         fit_tabular_classifier(FRAME, [0, 1, 0, 1], ["a"], ["c"], epochs=0)

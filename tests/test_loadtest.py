@@ -146,8 +146,8 @@ def test_run_load_refuses_a_non_http_url():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"concurrency": 0}, "concurrency=0; expected an integer >= 1"),
-    ({"requests": 0}, "requests=0; expected an integer >= 1"),
+    ({"concurrency": 0}, "concurrency=0 must be an integer >= 1"),
+    ({"requests": 0}, "requests=0 must be an integer >= 1"),
 ])
 def test_run_load_refuses_bad_bounds(kwargs, match):
     with pytest.raises(ValueError, match=match):

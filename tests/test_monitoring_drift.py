@@ -38,7 +38,7 @@ def test_psi_handles_tied_reference_values():
 
 @pytest.mark.parametrize("bins", [1, 0, 2.5, True])
 def test_psi_refuses_fewer_than_two_bins(bins):
-    with pytest.raises(ValueError, match="expected an integer >= 2"):
+    with pytest.raises(ValueError, match="must be an integer >= 2"):
         drift.psi([1, 2, 3], [1, 2, 3], bins=bins)
 
 

@@ -118,6 +118,6 @@ def test_self_signed_cert_is_valid_for_localhost(tmp_path):
 
 
 def test_self_signed_cert_needs_positive_days(tmp_path):
-    with pytest.raises(ValueError, match="days=0 must be a positive int"):
+    with pytest.raises(ValueError, match="days=0 must be an integer >= 1"):
         svc.self_signed_cert(tmp_path, days=0)
 

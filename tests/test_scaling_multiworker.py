@@ -62,8 +62,8 @@ def test_global_batch_must_split_evenly():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"steps": 0}, "steps=0; expected an integer >= 1"),
-    ({"n_workers": 0}, "n_workers=0; expected an integer >= 1"),
+    ({"steps": 0}, "steps=0 must be an integer >= 1"),
+    ({"n_workers": 0}, "n_workers=0 must be an integer >= 1"),
 ])
 def test_bad_sizes_raise(kwargs, message):
     with pytest.raises(ValueError, match=message):

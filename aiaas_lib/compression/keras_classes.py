@@ -25,6 +25,8 @@ from aiaas_lib.env import import_tensorflow
 tf = import_tensorflow()  # TensorFlow first, quietly
 import keras  # noqa: E402
 
+from aiaas_lib.validation import positive_int
+
 
 class PruningCallback(keras.callbacks.Callback):
     """Keras callback that prunes during ``fit`` and keeps the masks: after every optimizer step it
@@ -158,8 +160,7 @@ def prune_during_fit(model, x, y, sparsity: float, epochs: int = 2, batch_size: 
     _check_sparsity(sparsity)
     if schedule not in ("polynomial", "oneshot"):
         raise ValueError(f"schedule={schedule!r}; expected 'polynomial' or 'oneshot'")
-    if int(epochs) < 1:
-        raise ValueError(f"epochs={epochs!r} must be a positive int")
+    epochs = positive_int("epochs", epochs)
     if getattr(model, "optimizer", None) is None:
         raise ValueError("compile the model first (optimizer and loss): pruning fine-tunes it")
     steps = int(epochs) * math.ceil(len(x) / int(batch_size))
@@ -190,8 +191,7 @@ def distill(teacher, student, x, y, temperature: float = 4.0, alpha: float = 0.1
     ['accuracy', 'loss']
     """
     temperature, alpha = _check(temperature, alpha)
-    if int(epochs) < 1:
-        raise ValueError(f"epochs={epochs!r} must be a positive int")
+    epochs = positive_int("epochs", epochs)
     distiller = Distiller(student, teacher, temperature=temperature, alpha=alpha)
     distiller.compile(optimizer=keras.optimizers.Adam(learning_rate))
     return distiller.fit(np.asarray(x, "float32"), np.asarray(y), epochs=int(epochs), batch_size=int(batch_size),

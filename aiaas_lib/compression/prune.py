@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aiaas_lib.env import import_tensorflow
+from aiaas_lib.validation import positive_int
 
 
 def _check_sparsity(sparsity: float) -> float:
@@ -206,8 +207,7 @@ class PolynomialSchedule:
             raise ValueError(f"begin={self.begin!r}, end={self.end!r}: need 0 <= begin <= end (steps)")
         if not self.power > 0:
             raise ValueError(f"power={self.power!r} must be > 0")
-        if int(self.frequency) < 1:
-            raise ValueError(f"frequency={self.frequency!r} must be a positive int (steps)")
+        positive_int("frequency", self.frequency, hint="steps")
 
     def __call__(self, step: int) -> float:
         """The target sparsity at optimizer step ``step``."""

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from aiaas_lib.env import import_tensorflow
+from aiaas_lib.validation import integer
 
 #: Integer ranges of the quantized types: name -> (q_min, q_max).
 INT_RANGES = {"int8": (-128, 127), "uint8": (0, 255)}
@@ -91,8 +92,7 @@ def symmetric_scale(w, axis: int | None = -1, num_bits: int = 8) -> np.ndarray:
     [0.01, 0.0157]
     """
     w = np.asarray(w, dtype=np.float64)
-    if not 2 <= int(num_bits) <= 16:
-        raise ValueError(f"num_bits={num_bits!r} must be an int in [2, 16]")
+    num_bits = integer("num_bits", num_bits, 2, 16)
     if axis is None:
         peak = np.max(np.abs(w))
     else:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from aiaas_lib.explain.lime_scratch import LimeExplanation
+from aiaas_lib.validation import positive_int
 
 
 def _check_samples(num_samples: int) -> int:
@@ -92,8 +93,7 @@ def lime_text(classifier_fn: Callable[[Sequence[str]], np.ndarray], text: str, n
     from lime.lime_text import LimeTextExplainer
 
     num_samples = _check_samples(num_samples)
-    if int(num_features) < 1:
-        raise ValueError(f"num_features={num_features!r} must be a positive int")
+    num_features = positive_int("num_features", num_features)
     explainer = LimeTextExplainer(random_state=seed)
     exp = explainer.explain_instance(text, classifier_fn, labels=(label,), num_features=int(num_features),
                                      num_samples=num_samples)

@@ -8,6 +8,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from aiaas_lib.validation import integer
+
 
 class Agreement(NamedTuple):
     """Spearman correlation of |attributions| and the fraction of top-k features the two share."""
@@ -63,8 +65,7 @@ def rank_agreement(a, b, k: int = 5) -> Agreement:
                          "expected equal shapes (n_features,) or (n, n_features)")
     a2, b2 = np.abs(np.atleast_2d(a)), np.abs(np.atleast_2d(b))
     m = a2.shape[1]
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= m:
-        raise ValueError(f"k={k!r} must be an int between 1 and the number of features {m}")
+    k = integer("k", k, 1, m, hint="at most the number of features")
     ra, rb = _ranks(a2), _ranks(b2)
     ra, rb = ra - ra.mean(axis=1, keepdims=True), rb - rb.mean(axis=1, keepdims=True)
     denom = np.sqrt((ra ** 2).sum(axis=1) * (rb ** 2).sum(axis=1))

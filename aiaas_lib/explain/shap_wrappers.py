@@ -47,6 +47,7 @@ from typing import Iterator
 import numpy as np
 
 from aiaas_lib.explain.shapley import MAX_EXACT_FEATURES
+from aiaas_lib.validation import positive_int
 
 KINDS = ("auto", "tree", "deep", "gradient", "permutation", "kernel", "exact")
 TREE_MODELS = (
@@ -116,8 +117,8 @@ def fast_predict(model, batch_size: int | None = None) -> Callable[..., np.ndarr
     >>> f(np.ones((2, 3))).tolist()
     [3.0, 3.0]
     """
-    if batch_size is not None and int(batch_size) < 1:
-        raise ValueError(f"batch_size={batch_size!r} must be a positive int or None")
+    if batch_size is not None:
+        batch_size = positive_int("batch_size", batch_size, hint="or None: one batch")
     if is_keras_model(model):
         def call(X):
             return np.asarray(model.predict_on_batch(X))

@@ -22,6 +22,8 @@ from math import factorial
 
 import numpy as np
 
+from aiaas_lib.validation import positive_int
+
 #: More features than this are refused: 2**12 coalitions x the background is already ~0.4M model rows.
 MAX_EXACT_FEATURES = 12
 
@@ -151,8 +153,7 @@ def exact_shapley(f: Callable, x, background, max_features: int = MAX_EXACT_FEAT
             f"{m} features means 2**{m} = {2 ** m:,} coalitions; exact_shapley allows at most "
             f"max_features={max_features}. Use a sampling explainer (permutation, kernel) instead"
         )
-    if int(batch_rows) < 1:
-        raise ValueError(f"batch_rows={batch_rows!r} must be a positive int")
+    batch_rows = positive_int("batch_rows", batch_rows)
     masks = coalition_masks(m)
     rows = np.atleast_2d(x)
     values = np.empty((len(rows), m))

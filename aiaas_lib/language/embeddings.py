@@ -17,6 +17,7 @@ from tqdm import TqdmWarning
 
 from aiaas_lib.data import minilm_path
 from aiaas_lib.env import import_tensorflow
+from aiaas_lib.validation import integer
 
 EMBEDDING_SIZE = 384
 
@@ -39,8 +40,7 @@ class SentenceEncoder:
     """
 
     def __init__(self, sequence_length: int = 128):
-        if not isinstance(sequence_length, int) or not 8 <= sequence_length <= 512:
-            raise ValueError(f"sequence_length={sequence_length!r} must be an int in [8, 512]")
+        sequence_length = integer("sequence_length", sequence_length, 8, 512)
         import_tensorflow()
         with warnings.catch_warnings():  # keras-hub imports tqdm.auto, which warns when ipywidgets is absent
             warnings.simplefilter("ignore", category=TqdmWarning)

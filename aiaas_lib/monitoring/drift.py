@@ -28,6 +28,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from aiaas_lib.validation import integer
+
 #: Smallest share a bin can have in the PSI (keeps ln(a/e) finite for empty bins).
 EPS = 1e-4
 #: PSI at or above the first value: ``warn``; at or above the second: ``alert``.
@@ -66,9 +68,7 @@ def _categories(values, what: str) -> pd.Series:
 
 
 def _check_bins(bins) -> int:
-    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 2:
-        raise ValueError(f"bins={bins!r}; expected an integer >= 2")
-    return int(bins)
+    return integer("bins", bins, 2)
 
 
 def _psi_from_shares(e: np.ndarray, a: np.ndarray, eps: float) -> float:

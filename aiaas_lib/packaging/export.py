@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from aiaas_lib.env import _stderr_fd_silenced, import_tensorflow
+from aiaas_lib.validation import integer, positive_int
 
 #: ``quantize`` values of :func:`export_tflite`.
 QUANTIZE = (None, "dynamic", "int8")
@@ -378,8 +379,7 @@ def export_onnx(model, path: str | Path, opset: int = 17) -> Path:
     True
     """
     tf = import_tensorflow()
-    if isinstance(opset, bool) or not isinstance(opset, int) or not 7 <= opset <= 21:
-        raise ValueError(f"opset={opset!r}; expected an int between 7 and 21 (17 is a safe default)")
+    opset = integer("opset", opset, 7, 21, hint="17 is a safe default")
     spec = _input_spec(model, "ONNX")
     import tf2onnx
 
@@ -591,8 +591,7 @@ def compare_formats(model, x, folder: str | Path, formats: Sequence[str] = FORMA
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise ValueError(f"formats={list(formats)!r}; expected a non-empty subset of {list(FORMATS)}")
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"repeats={repeats!r} must be a positive int")
+    repeats = positive_int("repeats", repeats)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     x = _as_batch(x)

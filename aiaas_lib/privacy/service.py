@@ -14,6 +14,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from aiaas_lib.validation import positive_int
+
 
 def service_env(base: Mapping[str, str] | None = None, **settings) -> dict[str, str]:
     """The environment for a service process: ``base`` (default: this process's environment) plus one
@@ -128,8 +130,7 @@ def self_signed_cert(folder: str | Path, host: str = "localhost", days: int = 1)
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise ValueError(f"days={days!r} must be a positive int")
+    days = positive_int("days", days)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from aiaas_lib.validation import positive_int
+
 #: Features of the generated table.
 N_FEATURES = 8
 _RUNNING: set[subprocess.Popen] = set()
@@ -70,8 +72,7 @@ def make_data(rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     >>> X.shape, X.dtype.name, y.tolist()
     ((4, 8), 'float32', [1.0, 1.0, 1.0, 0.0])
     """
-    if not isinstance(rows, int) or rows < 1:
-        raise ValueError(f"rows={rows!r}; expected an integer >= 1")
+    rows = positive_int("rows", rows)
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((rows, N_FEATURES)).astype(np.float32)
     w = np.linspace(-1.0, 1.0, N_FEATURES)
@@ -81,10 +82,7 @@ def make_data(rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def _check(steps: int, global_batch: int, n_workers: int) -> None:
     """Clear errors for bad sizes (a global batch must split evenly over the workers)."""
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps={steps!r}; expected an integer >= 1")
-    if not isinstance(n_workers, int) or n_workers < 1:
-        raise ValueError(f"n_workers={n_workers!r}; expected an integer >= 1")
+    positive_int("steps", steps), positive_int("n_workers", n_workers)
     if not isinstance(global_batch, int) or global_batch < 1 or global_batch % n_workers:
         raise ValueError(f"global_batch={global_batch!r}; expected a positive multiple of n_workers={n_workers} "
                          "(every worker takes an equal slice of each global batch)")
