@@ -173,21 +173,6 @@ def test_a_server_fault_names_the_model_and_what_to_tell_its_owner(client, monke
     assert "not a problem with your request" in message and "secret" not in message
 
 
-def test_a_model_that_failed_to_load_is_500_not_retry_later(tiny_registry, tmp_path):
-    from fastapi.testclient import TestClient
-
-    from aiaas_lib.loadtest import poll_until
-
-    root = tmp_path / "reg"
-    shutil.copytree(tiny_registry, root)
-    (root / "fashion" / "1" / "model.keras").write_bytes(b"tampered")
-    with TestClient(create_app(Settings(registry=root, models=["fashion"]))) as c:
-        poll_until(lambda: c.app.state.service.loaded, 30, "the load attempt to end")
-        reply = c.post("/v2/models/fashion/infer", json={"inputs": []})
-    assert reply.status_code == 500 and "retry-after" not in reply.headers
-    assert "will not be retried" in reply.json()["error"] and "owner" in reply.json()["error"]
-
-
 # ------------------------------------------------------------------------------------------ imports
 def _imports(path: Path, package: str, modules) -> set[str]:
     """The aiaas_lib modules ``path`` imports anywhere (module level or inside functions): for

@@ -104,12 +104,15 @@ def test_model_that_fails_to_load_is_reported(tiny_registry, tmp_path):
         poll_until(lambda: c.app.state.service.loaded, 30, "the load attempt to end")
         ready, status = c.get("/v2/health/ready"), c.get("/v1/models/fashion").json()
         predict = c.post("/v1/models/fashion:predict", json={"instances": images(1).tolist()})
+        infer = c.post("/v2/models/fashion/infer", json={"inputs": []})
     assert ready.status_code == 503 and "no model is available" in ready.json()["error"]
     assert "IntegrityError" in ready.json()["failed"]["fashion"]
     assert status["model_version_status"][0]["state"] == "END"
     assert "IntegrityError" in status["model_version_status"][0]["status"]["error_message"]
     assert_error(predict, 500, "failed to load and will not be retried")  # not a "retry later" 503
     assert "retry-after" not in predict.headers and "tell the model's owner" in predict.json()["error"]
+    assert infer.status_code == 500 and "retry-after" not in infer.headers  # the same over KServe V2
+    assert "will not be retried" in infer.json()["error"] and "owner" in infer.json()["error"]
 
 
 def test_one_broken_model_does_not_take_the_others_down(tiny_registry, tmp_path, caplog):
