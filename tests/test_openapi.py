@@ -60,7 +60,7 @@ def test_model_routes_are_documented_per_served_model_with_its_schema(doc):
     assert {"/v1/models/churn:predict", "/v1/models/fashion:predict", "/v2/models/churn/infer",
             "/v2/models/fashion/infer", "/v1/models/churn:explain"} <= paths
     assert not any(p.endswith(":predict") and "{name}" in p for p in paths)
-    assert "/v1/models/tiny-gpt:predict" not in paths and "/v1/models/fashion:explain" not in paths
+    assert "/v1/models/tiny-gpt:predict" not in paths and "/v1/models/fashion:explain" in paths  # any width
     row = doc["paths"]["/v1/models/churn:predict"]["post"]["requestBody"]["content"]["application/json"]
     item = row["schema"]["properties"]["instances"]["items"]
     assert item["additionalProperties"] is False and "tenure" in item["required"] and len(item["required"]) == 19

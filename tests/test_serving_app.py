@@ -232,10 +232,12 @@ def test_explain_says_its_method_deep_for_the_course_builder(client):
     assert info["method"] == "deep" and info["model_rows_per_instance"] == info["background_rows"] > 0
 
 
-def test_explain_refuses_tensor_models_too_wide_naming_the_limit(client):
+def test_explain_a_28x28_image_model_per_pixel(client):
     r = client.post("/v1/models/fashion:explain", json={"instances": images(1).tolist()})
-    assert_error(r, 400, "at most 256 input values per instance (MAX_TENSOR_VALUES); model 'fashion' takes "
-                         "[28, 28, 1]")
+    assert r.status_code == 200, r.text
+    e, info = r.json()["explanations"][0], r.json()["explainer"]
+    assert np.shape(e["values"]) == (28, 28, 1) and info["method"] == "deep"
+    assert abs(np.sum(e["values"]) + e["base_value"] - e["prediction"]) < 1e-4
 
 
 def test_explain_needs_exactly_instances(client):

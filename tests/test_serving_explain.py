@@ -1,6 +1,7 @@
 """``:explain`` for tensor models (issue 19): a plain Keras model registered with no metadata explains over
-HTTP, its values add up to the prediction, the reply names the method, the baseline and the cost; bad requests
-and inputs too wide to explain are 4xx naming the problem (:mod:`aiaas_lib.serving.explaining`)."""
+HTTP, its values add up to the prediction, the reply names the method, the baseline and the cost; inputs of any
+width explain (wide ones per patch when DeepExplainer does not fit); bad requests are 4xx naming the problem
+(:mod:`aiaas_lib.serving.explaining`)."""
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -9,6 +10,7 @@ from aiaas_lib.loadtest import wait_ready
 from aiaas_lib.serving import Settings, create_app
 
 X20 = np.random.default_rng(0).normal(size=(200, 20)).astype(np.float32)
+IMAGES = np.random.default_rng(1).uniform(size=(3, 20, 20, 1)).astype(np.float32)  # 400 values: wide
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,14 @@ def client(tmp_path_factory):
     inputs = keras.Input((6,))  # LayerNormalization has no DeepLIFT rule: model-agnostic
     reg.register("norm", keras.Model(inputs, keras.layers.Dense(1)(keras.layers.LayerNormalization()(
         keras.layers.Dense(4)(inputs)))), data=X20[:, :6])
-    with TestClient(create_app(Settings(registry=reg.root, models=["own", "nodata", "classes", "norm"],
+    image = keras.Input((20, 20, 1))  # wide, and LayerNormalization again: permutation over patches
+    reg.register("wide", keras.Model(image, keras.layers.Dense(2, activation="softmax")(
+        keras.layers.LayerNormalization()(keras.layers.Flatten()(image)))))
+    reg.register("widecnn", keras.Sequential([keras.Input((20, 20, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+                                              keras.layers.MaxPooling2D(), keras.layers.Flatten(),
+                                              keras.layers.Dense(1, activation="sigmoid")]))
+    with TestClient(create_app(Settings(registry=reg.root, models=["own", "nodata", "classes", "norm", "wide",
+                                                                   "widecnn"],
                                         max_explain_instances=4))) as c:
         wait_ready(c.get)
         yield c
@@ -87,6 +96,24 @@ def test_a_model_deep_explainer_cannot_read_falls_back_to_bounded_permutation(cl
     assert info["method"] == "permutation" and "DeepExplainer does not fit" in info["reason"]
     assert info["background_rows"] == 20 and info["model_rows_per_instance"] == 500 * 20
     assert_adds_up(client, "norm", X20[:2, :6], body)
+
+
+def test_wide_input_deep_explainer_cannot_read_is_explained_per_patch_and_adds_up(client):
+    body = explain(client, "wide", IMAGES[:2])
+    info = body["explainer"]
+    assert info["method"] == "permutation over patches" and "49 patches of 3×3 pixels" in info["reason"]
+    assert info["model_rows_per_instance"] == 32 * 50 and info["baseline"].startswith("zeros")
+    assert_adds_up(client, "wide", IMAGES[:2], body)
+    values = np.asarray(body["explanations"][0]["values"])[:, :, 0]
+    assert np.allclose(values[:3, :3], values[0, 0]) and not np.allclose(values[:3, :3], values[3, 3])  # per patch
+    again = explain(client, "wide", IMAGES[:1])["explanations"][0]["values"]
+    assert np.array_equal(again, body["explanations"][0]["values"])  # same orders every request
+
+
+def test_wide_input_deep_explainer_can_read_is_explained_per_value(client):
+    body = explain(client, "widecnn", IMAGES)
+    assert body["explainer"]["method"] == "deep"
+    assert_adds_up(client, "widecnn", IMAGES, body)
 
 
 @pytest.mark.parametrize("body, status, match", [

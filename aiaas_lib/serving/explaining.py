@@ -25,12 +25,16 @@ Tensor models (:class:`TensorExplainer`) are explained per input value (``values
 for the output the model predicts highest (``output_index``; 0 for a single output), against the
 ``background`` rows stored at registration (:func:`aiaas_lib.packaging.signature.serving_metadata` with ``data=``, at
 most :data:`MAX_TENSOR_BACKGROUND` used), else a zero baseline; the reply says which (``baseline``):
-``deep`` (DeepExplainer on the whole model, when it adds up on probe rows; one backward pass over the
-background per row), else ``permutation`` over the flattened input (``2 * values + 1`` to
-:data:`PERMUTATION_EVALS` model calls per background row, at most :data:`EVAL_BUDGET` rows). Inputs wider than
-:data:`MAX_TENSOR_VALUES` numbers (a 28×28 image: 784) are refused with a 400 that names the limit and the
-fix: explaining images per pixel is notebook 09's work (``aiaas_lib.explain.shap_explainer``), not a
-request's.
+``deep`` (DeepExplainer on the whole model, when every layer has a DeepLIFT rule and the values add up on probe
+rows; one backward pass over the background per row), else a model-agnostic explainer:
+``permutation`` over the flattened input when it has at most :data:`MAX_TENSOR_VALUES` numbers (``2 * values + 1``
+to :data:`PERMUTATION_EVALS` model calls per background row, at most :data:`EVAL_BUDGET` rows), and for wider
+inputs (a 28×28 image: 784 numbers) ``permutation over patches``: the input is cut into at most
+:data:`MAX_TENSOR_GROUPS` groups (:func:`value_groups`: a grid of pixel blocks for images, runs of consecutive
+values otherwise), Shapley values of the groups are estimated from antithetic permutations against one baseline
+(the mean background row, or zeros), and each value gets an equal share of its group's value. The values add up
+exactly (each permutation's gains sum to f(x) - f(baseline)); the reply says the groups and the cost, which is
+bounded by :data:`EVAL_BUDGET` model rows and :data:`MAX_EXPLAIN_NUMBERS` input numbers per instance.
 """
 from __future__ import annotations
 
@@ -45,8 +49,16 @@ MIN_BACKGROUND = 20
 #: the 11-column model of tests/test_serving_units.py: 68 ms a row (exact on 5 columns: 2 ms a row), once shap's
 #: numba code is compiled — the first permutation explanation in a process compiles it (8 s on that CPU).
 PERMUTATION_EVALS = 500
-#: The widest tensor input (numbers per instance) ``:explain`` takes.
+#: The widest tensor input (numbers per instance) the permutation explainer takes value by value; wider inputs
+#: are explained per group of values (:data:`MAX_TENSOR_GROUPS`).
 MAX_TENSOR_VALUES = 256
+#: The most groups (patches) a wide tensor input is cut into for the model-agnostic explainer.
+MAX_TENSOR_GROUPS = 64
+#: Permutations (antithetic pairs: an order and its reverse) the patch explainer averages, at most.
+TENSOR_PERMUTATIONS = 32
+#: Input numbers the patch explainer may send to the model per explained instance (memory bound: 20 M float32
+#: numbers are 80 MB).
+MAX_EXPLAIN_NUMBERS = 20_000_000
 #: The most background rows a tensor explanation averages over.
 MAX_TENSOR_BACKGROUND = 50
 
@@ -177,7 +189,6 @@ class TensorExplainer:
     def __init__(self, runtime):
         from aiaas_lib.explain import shap_explainer
 
-        check_explainable(runtime)
         self.rt, shape = runtime, list(runtime.input_shape)
         self.width = width = int(np.prod(shape))
         stored = runtime.metadata.get("background")
@@ -207,7 +218,7 @@ class TensorExplainer:
         if not why:
             self.method, self.reason = "deep", "DeepExplainer adds up on this model"
             self.rows_per_instance = len(background)
-        else:
+        elif width <= MAX_TENSOR_VALUES:
             background = background[:MIN_BACKGROUND]
             evals = max(2 * width + 1, min(PERMUTATION_EVALS, EVAL_BUDGET // len(background)))
             background = background[:max(1, EVAL_BUDGET // evals)]
@@ -220,7 +231,46 @@ class TensorExplainer:
             self._explain = lambda x: self._flat(perm(x.reshape(len(x), -1)))
             self.method, self.rows_per_instance = "permutation", evals * len(background)
             self.reason = f"{why}; a permutation explainer over the {width} input values is used instead"
+        else:
+            groups, described = value_groups(shape)
+            n_groups = int(groups.max()) + 1
+            pairs = min(TENSOR_PERMUTATIONS, EVAL_BUDGET // (n_groups + 1),
+                        MAX_EXPLAIN_NUMBERS // ((n_groups + 1) * width)) // 2
+            permutations = 2 * max(1, pairs)
+            baseline = background.reshape(len(background), -1).mean(axis=0)
+            if stored:
+                self.baseline = f"the mean of {len(background)} background rows stored at registration"
+            self._explain = lambda x: self._patches(x, groups, n_groups, baseline, permutations)
+            self.method = "permutation over patches"
+            self.rows_per_instance = permutations * (n_groups + 1)
+            self.reason = (f"{why}; the {width} input values are too many to explain one by one (more than "
+                           f"{MAX_TENSOR_VALUES}), so Shapley values of {described} are estimated from "
+                           f"{permutations} permutations, and each value gets an equal share of its group's value")
+            background = baseline[None]
         self.background_rows = len(background)
+
+    def _patches(self, x, groups, n_groups, baseline, permutations):
+        """Values (n, width, outputs) and base (n, outputs) of the patch explainer (see the module docstring)."""
+        rng = np.random.default_rng(0)  # the same orders for every request: the same answer twice
+        orders = []
+        for _ in range(permutations // 2):  # antithetic: each order and its reverse
+            order = rng.permutation(n_groups)
+            orders += [order, order[::-1]]
+        rank = np.argsort(np.asarray(orders), axis=1)  # rank[i, g]: when group g joins in order i
+        present = rank[:, None, :] < np.arange(n_groups + 1)[None, :, None]  # (orders, steps, groups)
+        present = present[:, :, groups]  # per value
+        share = 1.0 / np.bincount(groups, minlength=n_groups)[groups]
+        values, base = [], []
+        for row in np.asarray(x, np.float32).reshape(len(x), -1):
+            chain = np.where(present, row, baseline).astype(np.float32).reshape(-1, self.width)
+            out = self.rt.predict(chain.reshape(-1, *self.rt.input_shape)).reshape(len(orders), n_groups + 1, -1)
+            gains = np.diff(out.astype(np.float64), axis=1)  # (orders, groups in join order, outputs)
+            per_group = np.zeros((n_groups, out.shape[-1]))
+            for order, gain in zip(orders, gains):
+                per_group[order] += gain
+            values.append(per_group[groups] / len(orders) * share[:, None])
+            base.append(out[0, 0])
+        return np.asarray(values), np.asarray(base, np.float64)
 
     def _flat(self, att):
         """An :class:`~aiaas_lib.explain.Attribution` as values (n, width, outputs), base (n, outputs)."""
@@ -242,20 +292,40 @@ class TensorExplainer:
         return values[rows, :, k].reshape(len(x), *self.rt.input_shape), base[rows, k], k
 
 
-def check_explainable(runtime) -> None:
-    """ValueError naming the limit and the fix when ``runtime`` is a tensor model too wide to explain."""
-    width = int(np.prod(runtime.input_shape))
-    if runtime.kind == "tensor" and width > MAX_TENSOR_VALUES:
-        raise ValueError(
-            f"explanations of tensor models take at most {MAX_TENSOR_VALUES} input values per instance "
-            f"(MAX_TENSOR_VALUES); model {runtime.name!r} takes {list(runtime.input_shape)} = {width}: "
-            "explain it offline with aiaas_lib.explain.shap_explainer (notebook 09), or serve a model of "
-            "fewer inputs")
+def value_groups(shape) -> tuple[np.ndarray, str]:
+    """The group (patch) of every value of a flattened input of ``shape``, at most :data:`MAX_TENSOR_GROUPS`
+    groups, and a description for the reply: image-like shapes ``(height, width)`` or ``(height, width,
+    channels)`` get a grid of pixel blocks (a pixel's channels stay together), other shapes runs of
+    consecutive values.
+
+    Examples
+    --------
+    >>> groups, what = value_groups([28, 28, 1])
+    >>> groups.shape, int(groups.max()) + 1, what
+    ((784,), 49, '49 patches of 4×4 pixels')
+    >>> value_groups([300])[1]
+    '60 runs of 5 consecutive values'
+    """
+    shape = [int(d) for d in shape]
+    width = int(np.prod(shape))
+    if width <= MAX_TENSOR_GROUPS:
+        return np.arange(width), f"{width} single values"
+    if len(shape) in (2, 3) and min(shape[:2]) > 1:
+        side = int(np.sqrt(MAX_TENSOR_GROUPS))
+        block_h, block_w = -(-shape[0] // side), -(-shape[1] // side)
+        rows, cols = np.arange(shape[0]) // block_h, np.arange(shape[1]) // block_w
+        grid = rows[:, None] * (cols.max() + 1) + cols[None, :]
+        if len(shape) == 3:
+            grid = np.repeat(grid[:, :, None], shape[2], axis=2)
+        return grid.ravel(), f"{int(grid.max()) + 1} patches of {block_h}×{block_w} pixels"
+    size = -(-width // MAX_TENSOR_GROUPS)
+    groups = np.arange(width) // size
+    return groups, f"{int(groups.max()) + 1} runs of {size} consecutive values"
 
 
 def explainer_for(runtime):
     """The explainer of ``runtime`` (built on first use, then kept on the runtime): :class:`RuntimeExplainer`
-    for a tabular model, :class:`TensorExplainer` for a tensor model (ValueError when it is too wide)."""
+    for a tabular model, :class:`TensorExplainer` for a tensor model of any width."""
     explainer = getattr(runtime, "_explainer", None)
     if explainer is None:
         cls = TensorExplainer if runtime.kind == "tensor" else RuntimeExplainer

@@ -171,15 +171,8 @@ def _infer_body(meta: dict, input_name: str | None, output: str) -> dict:
 
 
 def _explainable(meta: dict) -> bool:
-    """Served ``:explain``: a tabular model with background rows, a tensor model of ≤ MAX_TENSOR_VALUES."""
-    from aiaas_lib.serving.explaining import MAX_TENSOR_VALUES
-
-    if meta["kind"] == "tabular":
-        return bool(meta.get("background"))
-    size = 1
-    for d in meta["input_shape"]:
-        size *= int(d)
-    return size <= MAX_TENSOR_VALUES
+    """Served ``:explain``: a tabular model with background rows, or any tensor model."""
+    return meta["kind"] != "tabular" or bool(meta.get("background"))
 
 
 def _explain_body(meta: dict, max_rows: int, input_name: str | None) -> dict:

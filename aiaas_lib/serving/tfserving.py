@@ -165,13 +165,9 @@ def _is_large(body: dict) -> bool:
 
 
 async def _explain(request: Request, svc: Service, name: str, version=None, label=None) -> JSONResponse:
-    from aiaas_lib.serving.explaining import check_explainable, explainer_for
+    from aiaas_lib.serving.explaining import explainer_for
 
     rt = svc.runtime(name, version, label)
-    try:
-        check_explainable(rt)
-    except ValueError as err:
-        raise InputError(str(err)) from None
     if rt.kind == "tabular" and rt.background is None:
         raise InputError(f"model {name!r} has no 'background' rows in its registry metadata to explain against")
     body = await read_json(request, svc.settings.max_body_bytes)
