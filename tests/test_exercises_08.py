@@ -34,27 +34,54 @@ def test_mean_pool_wrong(capsys, func, hint):
     assert not ok and hint in out
 
 
-def test_causal_mask_right(capsys):
-    assert _run(capsys, ex.check_causal_mask, lambda n: np.tril(np.ones((n, n), dtype=bool)))[0]
+def _ngrams_right(tokens, n):
+    return [" ".join(tokens[i:i + k]) for k in range(1, n + 1) for i in range(len(tokens) - k + 1)]
+
+
+def test_ngrams_right(capsys):
+    assert _run(capsys, ex.check_ngrams, _ngrams_right)[0]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+@pytest.mark.parametrize("tokens", [["not", "good", "at", "all", "not", "good"], ["tea"], ["very", "good"]])
+def test_ngrams_reference_is_what_textvectorization_makes(tokens, n):
+    from aiaas_lib.language import text_models  # imports TensorFlow
+    import tensorflow as tf
+
+    # TextVectorization(ngrams=n) calls exactly this after splitting (keras/src/layers/preprocessing/text_vectorization.py)
+    tf_grams = tf.strings.ngrams(tf.constant(tokens), ngram_width=tuple(range(1, n + 1)), separator=" ")
+    assert [g.decode() for g in tf_grams.numpy()] == ex._ngrams(tokens, n) == _ngrams_right(tokens, n)
+    layer = text_models.keras.layers.TextVectorization(ngrams=n, standardize=None)
+    layer.adapt([" ".join(tokens)])
+    assert sorted(layer.get_vocabulary()[2:]) == sorted(set(ex._ngrams(tokens, n)))
 
 
 @pytest.mark.parametrize("func, hint", [
-    (lambda n: np.triu(np.ones((n, n), dtype=bool)), "transposed"),
-    (lambda n: np.tril(np.ones((n, n), dtype=bool), -1), "diagonal"),
-    (lambda n: np.eye(n, dtype=bool), "everything before"),
-    (lambda n: np.ones(n), "shape"),
-    (lambda n: None, "returns None"),
+    (lambda t, n: [" ".join(t[i:i + n]) for i in range(len(t) - n + 1)], "only the"),
+    (lambda t, n: _ngrams_right(t, n - 1), "stops at width"),
+    (lambda t, n: [" ".join(t[i:i + k]) for k in range(1, n + 1) for i in range(len(t) - k)], "last n-gram"),
+    (lambda t, n: ["_".join(t[i:i + k]) for k in range(1, n + 1) for i in range(len(t) - k + 1)], "one space"),
+    (lambda t, n: ["".join(t[i:i + k]) for k in range(1, n + 1) for i in range(len(t) - k + 1)], "one space"),
+    (lambda t, n: [" ".join(t[i:i + k]) for i in range(len(t)) for k in range(1, n + 1) if i + k <= len(t)],
+     "wrong order"),
+    (lambda t, n: list(dict.fromkeys(_ngrams_right(t, n))), "occurs twice"),
+    (lambda t, n: [tuple(t[i:i + k]) for k in range(1, n + 1) for i in range(len(t) - k + 1)], "return strings"),
+    (lambda t, n: _ngrams_right(t, n) + ([] if len(t) >= n else [" ".join(t + ["[PAD]"] * (n - len(t)))]),
+     "shorter than n"),
+    (lambda t, n: t[::-1], "differ"),
+    (lambda t, n: None, "returns None"),
+    (lambda t, n: 42, "could not check"),
 ])
-def test_causal_mask_wrong(capsys, func, hint):
-    ok, out = _run(capsys, ex.check_causal_mask, func)
+def test_ngrams_wrong(capsys, func, hint):
+    ok, out = _run(capsys, ex.check_ngrams, func)
     assert not ok and hint in out
 
 
-def test_causal_mask_uses_fresh_lengths(capsys):
-    fixed = np.tril(np.ones((5, 5), dtype=bool))
-    results = [ex.check_causal_mask(lambda n: fixed) for _ in range(5)]
+def test_ngrams_draws_fresh_inputs(capsys):
+    fixed = ["a"]
+    results = [ex.check_ngrams(lambda t, n: fixed) for _ in range(3)]
     capsys.readouterr()
-    assert not all(results)
+    assert not any(results)
 
 
 def _padding_right(ids):

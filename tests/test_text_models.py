@@ -14,6 +14,16 @@ def test_vectorizer_maps_words_to_ids_with_padding_and_unknown():
     assert ids.tolist()[3:] == [0, 0] and ids[2] == 1 and vocab[ids[0]] == "great"
 
 
+def test_vectorizer_orders_by_count_then_word_descending():
+    vec = tm.vectorizer(["b a c b a z y"], sequence_length=2)  # b and a twice; c, y, z once
+    assert vec.get_vocabulary() == ["", "[UNK]", "b", "a", "z", "y", "c"]
+
+
+def test_vectorizer_cuts_ties_at_max_tokens_keeping_the_later_words():
+    vec = tm.vectorizer(["b a c b a z y"], max_tokens=5, sequence_length=2)
+    assert vec.get_vocabulary() == ["", "[UNK]", "b", "a", "z"]
+
+
 def test_vectorizer_rejects_bad_sizes():
     with pytest.raises(ValueError, match="max_tokens=2"):
         tm.vectorizer(TEXTS, max_tokens=2)

@@ -58,31 +58,67 @@ def check_mean_pool(func: Callable) -> tuple[bool, str]:
     return False, "values differ from the mean of each row's real token vectors (x where real is True)"
 
 
+_WORDS = ("good", "not", "bad", "tea", "coffee", "at", "all", "great", "taste", "very", "sweet", "too")
+
+
+def _ngrams(tokens: list[str], n: int) -> list[str]:
+    """The reference: every width 1..n in turn, each n-gram's words joined by one space."""
+    return [" ".join(tokens[i:i + k]) for k in range(1, n + 1) for i in range(len(tokens) - k + 1)]
+
+
 @exercise
-def check_causal_mask(func: Callable) -> tuple[bool, str]:
-    """Exercise 08.2: ``func(n)`` returns an (n, n) boolean mask where position i may see positions j <= i.
+def check_ngrams(func: Callable) -> tuple[bool, str]:
+    """Exercise 08.2: ``func(tokens, n)`` returns the tokens ``TextVectorization(ngrams=n)`` makes from a list of words.
+
+    That is all single words, then all pairs of neighbours, ..., up to n words in a row, each joined by one
+    space: what ``tf.strings.ngrams(tokens, ngram_width=(1, ..., n), separator=" ")`` returns (the layer calls
+    it; tests/test_exercises_08.py checks the two agree). Called on fresh random word lists with a random
+    n from 2 to 4, one list shorter than n.
 
     Examples
     --------
-    >>> check_causal_mask(lambda n: np.tril(np.ones((n, n), dtype=bool)))
-    ✓ causal mask right: no position can look at the future
+    >>> def ngrams(tokens, n):
+    ...     return [" ".join(tokens[i:i + k]) for k in range(1, n + 1) for i in range(len(tokens) - k + 1)]
+    >>> ngrams(["not", "good", "at", "all"], 2)
+    ['not', 'good', 'at', 'all', 'not good', 'good at', 'at all']
+    >>> check_ngrams(ngrams)
+    ✓ n-grams right: every width from 1 to n, in order, words joined by one space
     True
     """
-    n = int(np.random.default_rng().integers(4, 10))
-    result = func(n)
-    if result is None:
-        return False, "your function returns None: return an (n, n) array of booleans"
-    got = np.asarray(result)
-    want = np.tril(np.ones((n, n), dtype=bool))
-    if got.shape != (n, n):
-        return False, f"for n = {n} the mask has shape ({n}, {n}), got {got.shape}"
-    if np.array_equal(got.astype(bool), want.T):
-        return False, "transposed: row i is the query, so it may see columns (keys) j <= i — use np.tril"
-    if np.array_equal(got.astype(bool), np.tril(want, -1)):
-        return False, "the diagonal is missing: position i may attend to itself (np.tril without k=-1)"
-    if not np.array_equal(got.astype(bool), want):
-        return False, "position i must see itself and everything before it, nothing after"
-    return True, "causal mask right: no position can look at the future"
+    rng = np.random.default_rng()
+    n = int(rng.integers(2, 5))
+    sizes = [int(size) for size in rng.integers(n + 2, n + 7, size=3)] + [n - 1]  # the last list is shorter than n
+    lists = [[str(word) for word in rng.choice(_WORDS, size=size)] for size in sizes]
+    lists[0][-1] = lists[0][0]  # a word that occurs twice
+    got = [func(list(tokens), n) for tokens in lists]
+    if any(result is None for result in got):
+        return False, "your function returns None: return the list of n-gram strings"
+    got = [list(result) for result in got]
+    if any(not isinstance(gram, str) for result in got for gram in result):
+        return False, "return strings: join the words of each n-gram with one space, ' '.join(tokens[i:i + k])"
+    want = [_ngrams(tokens, n) for tokens in lists]
+    if got == want:
+        return True, "n-grams right: every width from 1 to n, in order, words joined by one space"
+    if got == [[" ".join(t[i:i + n]) for i in range(len(t) - n + 1)] for t in lists]:
+        return False, (f"only the {n}-grams: TextVectorization(ngrams={n}) keeps every width from 1 to {n}, "
+                       "the single words first")
+    if got == [_ngrams(tokens, n - 1) for tokens in lists]:
+        return False, f"stops at width {n - 1}: the widths run from 1 to n inclusive, range(1, n + 1)"
+    if got == [[" ".join(t[i:i + k]) for k in range(1, n + 1) for i in range(len(t) - k)] for t in lists]:
+        return False, ("the last n-gram of each width is missing: an n-gram of width k can start at positions "
+                       "0 … len(tokens) - k, that is range(len(tokens) - k + 1)")
+    if got[:-1] == want[:-1]:
+        return False, (f"wrong for a list shorter than n ({lists[-1]}, n = {n}): it has only the n-grams "
+                       f"that fit, {want[-1]}")
+    if all(len(g) == len(w) and [x.replace(" ", "") for x in g] == [x.replace(" ", "") for x in w]
+           for g, w in zip(got, want)):
+        return False, "the words of an n-gram are joined by one space: ' '.join(...) gives 'not good'"
+    if all(sorted(g) == sorted(w) for g, w in zip(got, want)):
+        return False, ("right n-grams, wrong order: all single words first, then all pairs, and so on — "
+                       "loop over the width k outside and the start position i inside")
+    if all(sorted(set(g)) == sorted(set(w)) for g, w in zip(got, want)):
+        return False, "an n-gram that occurs twice must appear twice (the layer counts every occurrence): no set()"
+    return False, "n-grams differ: width 1, then 2, … up to n, each window of neighbouring words joined by one space"
 
 
 @exercise

@@ -19,6 +19,9 @@ import keras  # noqa: E402
 def vectorizer(texts: Sequence[str], max_tokens: int = 20_000, sequence_length: int = 128):
     """A ``TextVectorization`` layer (lower-cased words, punctuation stripped) adapted to ``texts``.
 
+    Ids: 0 padding, 1 unknown word, then the words by count, ties by the word itself, both descending.
+    Notebook 08 writes these steps in Python (§1) and checks they give the same vocabulary and ids.
+
     Examples
     --------
     >>> vec = vectorizer(["good coffee", "bad coffee"], sequence_length=4)
