@@ -22,25 +22,43 @@ def _overlap(a, b, k):
 
 
 # ------------------------------------------------------------------------------------------ kernel width
+# on the fixture with 1000 samples, seed 0: width 0.9 keeps 425 effective samples, 1.0 keeps 508 (threshold 500)
+def _width(capsys, problem, width):
+    return _run(capsys, ex.check_kernel_width, width, *problem, num_samples=1000, min_effective=500)
+
+
 def test_kernel_width_right(capsys, problem):
-    # default width 0.75·√4 = 1.5; width 1.0 keeps ~600 of 1000 samples and fits better (R² ~0.46 vs ~0.38)
-    ok, out = _run(capsys, ex.check_kernel_width, 1.0, *problem, num_samples=1000, min_effective=100)
-    assert ok and "effective samples" in out
+    ok, out = _width(capsys, problem, 1.0)
+    assert ok and "samples count" in out and "lime's default width" in out
+
+
+def test_kernel_width_right_as_float_noise(capsys, problem):
+    assert _width(capsys, problem, 0.7 + 0.3)[0]  # 0.9999999999999999 is on the grid
 
 
 def test_kernel_width_too_narrow(capsys, problem):
-    ok, out = _run(capsys, ex.check_kernel_width, 0.05, *problem, num_samples=1000, min_effective=100)
+    ok, out = _width(capsys, problem, 0.9)
     assert not ok and "widen it" in out
 
 
-def test_kernel_width_too_wide(capsys, problem):
-    ok, out = _run(capsys, ex.check_kernel_width, 50.0, *problem, num_samples=1000, min_effective=100)
-    assert not ok and "narrow it" in out
+def test_kernel_width_not_the_narrowest(capsys, problem):
+    ok, out = _width(capsys, problem, 1.5)
+    assert not ok and "a narrower width is possible" in out
+
+
+def test_kernel_width_off_the_grid(capsys, problem):
+    ok, out = _width(capsys, problem, 0.93)
+    assert not ok and "between two grid points" in out
 
 
 def test_kernel_width_not_positive(capsys, problem):
-    ok, out = _run(capsys, ex.check_kernel_width, -1.0, *problem, num_samples=1000)
+    ok, out = _width(capsys, problem, -1.0)
     assert not ok and "must be a positive number" in out
+
+
+def test_kernel_width_garbage(capsys, problem):
+    ok, out = _width(capsys, problem, "wide")
+    assert not ok and "could not check" in out
 
 
 def test_kernel_width_none(capsys, problem):
@@ -181,34 +199,52 @@ def test_image_neighbourhood_none(capsys):
     ok, out = _run(capsys, ex.check_image_neighbourhood, None)
     assert not ok and "no answer yet" in out
 
-# ---------------------------------------------------------------------------------------------- local R²
-def _r2(y, y_hat, w):
-    y_bar = np.average(y, weights=w)
-    return 1 - np.sum(w * (y - y_hat) ** 2) / np.sum(w * (y - y_bar) ** 2)
+# ------------------------------------------------------------------------------------------ weighted ridge
+def _ridge(X, y, w, alpha, penalise_intercept=False, weighted=True):
+    A = np.column_stack([np.ones(len(X)), X])
+    w = w if weighted else np.ones_like(w)
+    penalty = alpha * np.eye(A.shape[1])
+    if not penalise_intercept:
+        penalty[0, 0] = 0
+    b = np.linalg.solve(A.T @ (w[:, None] * A) + penalty, A.T @ (w * y))
+    return b[0], b[1:]
 
 
-def test_local_r2_right(capsys):
-    assert _run(capsys, ex.check_local_r2, _r2)[0]
+def test_weighted_ridge_right(capsys):
+    assert _run(capsys, ex.check_weighted_ridge, _ridge)[0]
 
 
-def test_local_r2_right_with_sklearn(capsys):
-    from sklearn.metrics import r2_score
-    assert _run(capsys, ex.check_local_r2, lambda y, y_hat, w: r2_score(y, y_hat, sample_weight=w))[0]
+def test_weighted_ridge_right_with_sklearn(capsys):
+    from sklearn.linear_model import Ridge
+
+    def func(X, y, w, alpha):
+        model = Ridge(alpha=alpha).fit(X, y, sample_weight=w)
+        return model.intercept_, model.coef_
+    assert _run(capsys, ex.check_weighted_ridge, func)[0]
+
+
+def test_weighted_ridge_right_with_library(capsys):
+    from aiaas_lib.explain import weighted_ridge
+    assert _run(capsys, ex.check_weighted_ridge, lambda X, y, w, a: weighted_ridge(X, y, w, alpha=a)[::-1])[0]
 
 
 @pytest.mark.parametrize("func, hint", [
-    (lambda y, y_hat, w: 1 - np.sum((y - y_hat) ** 2) / np.sum((y - y.mean()) ** 2), "ignores the weights"),
-    (lambda y, y_hat, w: 1 - np.sum(w * (y - y_hat) ** 2) / np.sum(w * (y - y.mean()) ** 2), "weighted mean"),
-    (lambda y, y_hat, w: 1 - _r2(y, y_hat, w), "1 minus"),
-    (lambda y, y_hat, w: 0.5, "compare step 4"),
-    (lambda y, y_hat, w: None, "returns None"),
-    (lambda y, y_hat, w: "good", "could not check"),
+    (lambda X, y, w, a: _ridge(X, y, w, a, penalise_intercept=True), "the intercept is penalised"),
+    (lambda X, y, w, a: _ridge(X, y, w, a, weighted=False), "unweighted ridge"),
+    (lambda X, y, w, a: _ridge(X, y, w, a, weighted=False, penalise_intercept=True), "ignores the weights and"),
+    (lambda X, y, w, a: _ridge(X, y, w, 0.0), "without the penalty"),
+    (lambda X, y, w, a: _ridge(X, y, w, a)[::-1], "intercept first"),
+    (lambda X, y, w, a: (0.0, np.zeros(X.shape[1])), "compare §2, step 3"),
+    (lambda X, y, w, a: (0.0, np.zeros(X.shape[1] + 1)), "slopes"),
+    (lambda X, y, w, a: np.zeros(X.shape[1] + 1), "two things"),
+    (lambda X, y, w, a: None, "returns None"),
+    (lambda X, y, w, a: ("a", "b"), "could not check"),
 ])
-def test_local_r2_wrong(capsys, func, hint):
-    ok, out = _run(capsys, ex.check_local_r2, func)
+def test_weighted_ridge_wrong(capsys, func, hint):
+    ok, out = _run(capsys, ex.check_weighted_ridge, func)
     assert not ok and hint in out
 
 
-def test_local_r2_none(capsys):
-    ok, out = _run(capsys, ex.check_local_r2, None)
+def test_weighted_ridge_none(capsys):
+    ok, out = _run(capsys, ex.check_weighted_ridge, None)
     assert not ok and "no answer yet" in out

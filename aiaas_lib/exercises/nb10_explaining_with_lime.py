@@ -1,9 +1,9 @@
 """Exercise checks of notebook 10 (explaining with lime): used by notebooks/10_explaining_with_lime.ipynb.
 
 Exercise 10.1 has the learner write image LIME's neighbourhood (segment masks, perturbed images, kernel
-weights) and 10.2 the weighted local R²; their checkers run the learner's function on fresh random inputs and
-name the usual mistake. Exercises 10.3-10.5 choose a kernel width and a number of samples, and write the top-k
-overlap.
+weights) and 10.2 LIME's weighted ridge with an unpenalised intercept; their checkers run the learner's function on
+fresh random inputs and name the usual mistake. Exercises 10.3 and 10.4 need the learner's own sweep of the kernel
+width and of the number of samples for a customer the notebook did not sweep; 10.5 writes the top-k overlap.
 """
 from __future__ import annotations
 
@@ -123,67 +123,91 @@ def check_image_neighbourhood(func: Callable) -> tuple[bool, str]:
     return True, "image neighbourhood right: first row all ones, hidden segments black, kernel of the cosine distance"
 
 
-def _r2(y, y_hat, w, weighted_mean=True, weighted_sums=True) -> float:
-    """Weighted R²; the keyword arguments build the typical wrong versions."""
-    w_sum = w if weighted_sums else np.ones_like(w)
-    y_bar = np.average(y, weights=w) if weighted_mean else y.mean()
-    return float(1 - np.sum(w_sum * (y - y_hat) ** 2) / np.sum(w_sum * (y - y_bar) ** 2))
+def _ridge(X, y, w, alpha, penalise_intercept=False, weighted=True) -> tuple[float, np.ndarray]:
+    """Weighted ridge ``(intercept, coef)`` by the normal equations; the keyword arguments build the typical wrong
+    versions."""
+    A = np.column_stack([np.ones(len(X)), X])
+    w = w if weighted else np.ones_like(w)
+    penalty = alpha * np.eye(A.shape[1])
+    if not penalise_intercept:
+        penalty[0, 0] = 0.0
+    b = np.linalg.solve(A.T @ (w[:, None] * A) + penalty, A.T @ (w * y))
+    return float(b[0]), b[1:]
 
 
 @exercise
-def check_local_r2(func: Callable) -> tuple[bool, str]:
-    """Exercise 10.2: ``func(y, y_hat, weights)`` returns the weighted R² of a local model,
-    ``1 - sum w (y - y_hat)² / sum w (y - y_bar)²`` with ``y_bar`` the *weighted* mean of ``y``.
+def check_weighted_ridge(func: Callable) -> tuple[bool, str]:
+    """Exercise 10.2: ``func(X, y, weights, alpha)`` returns ``(intercept, coef)`` of LIME's local model: the
+    minimiser of ``sum_i w_i (y_i - b0 - X_i @ b)² + alpha * ||b||²`` — every sample weighted by its kernel weight,
+    the slopes penalised, the intercept not.
 
-    Checked on fresh random outputs with very unequal weights.
+    Checked on fresh random data with very unequal weights and a large ``alpha``, so that a penalised intercept or
+    ignored weights change the answer.
 
     Examples
     --------
-    >>> def r2(y, y_hat, weights):
-    ...     y_bar = np.average(y, weights=weights)
-    ...     return 1 - np.sum(weights * (y - y_hat) ** 2) / np.sum(weights * (y - y_bar) ** 2)
-    >>> check_local_r2(r2)
-    ✓ local R² right: weighted residuals over weighted spread around the weighted mean (lime's score)
+    >>> def ridge(X, y, weights, alpha):
+    ...     A = np.column_stack([np.ones(len(X)), X])
+    ...     penalty = alpha * np.eye(A.shape[1])
+    ...     penalty[0, 0] = 0
+    ...     b = np.linalg.solve(A.T @ (weights[:, None] * A) + penalty, A.T @ (weights * y))
+    ...     return b[0], b[1:]
+    >>> check_weighted_ridge(ridge)
+    ✓ weighted ridge right: kernel-weighted squares, slopes penalised, intercept free (lime's Ridge with sample_weight)
     True
     """
-    rng = np.random.default_rng(202)
-    for n in (5, 40, 300):
-        y = 2 * rng.normal(size=n) + 1
+    rng = np.random.default_rng(404)
+    for n, m, alpha in ((12, 2, 5.0), (80, 5, 20.0), (500, 9, 1.0)):
+        X = rng.normal(size=(n, m)) + rng.normal(0, 2, m)  # columns off-centre, so the intercept matters
         w = np.exp(rng.normal(0.0, 1.5, n))
-        w[np.argmax(y)] *= 20  # the weights favour high outputs, so the weighted mean is far from the plain one
-        y_hat = y + 0.8 * rng.normal(size=n)
-        got = func(y.copy(), y_hat.copy(), w.copy())
+        y = 3.0 + X @ rng.normal(size=m) + 0.5 * rng.normal(size=n) + 2.0 * (w > np.median(w))
+        got = func(X.copy(), y.copy(), w.copy(), alpha)
         if got is None:
-            return False, "your function returns None: return one number, the weighted R²"
-        got = float(np.asarray(got, dtype=np.float64).reshape(()))
-        want = _r2(y, y_hat, w)
-        if np.isclose(got, want, rtol=1e-7, atol=1e-10):
+            return False, "your function returns None: return (intercept, coef)"
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            return False, "return two things, (intercept, coef): a number and one slope per column"
+        b0, coef = got
+        if np.ndim(b0) != 0 and np.ndim(coef) == 0:
+            return False, "you return (coef, intercept); return the intercept first, (intercept, coef)"
+        b0, coef = float(np.asarray(b0, dtype=np.float64).reshape(())), np.asarray(coef, dtype=np.float64).reshape(-1)
+        if coef.shape != (m,):
+            return False, f"{m} columns need {m} slopes; your coef has shape {coef.shape}"
+        want_b0, want = _ridge(X, y, w, alpha)
+        if np.allclose(np.r_[b0, coef], np.r_[want_b0, want], rtol=1e-6, atol=1e-8):
             continue
-        if np.isclose(got, _r2(y, y_hat, w, weighted_mean=False, weighted_sums=False), rtol=1e-7):
-            return False, ("that is the ordinary R², which ignores the weights: every sum carries the kernel weight, "
-                           "so far samples count less")
-        if np.isclose(got, _r2(y, y_hat, w, weighted_mean=False), rtol=1e-7):
-            return False, ("the spread is measured around the plain mean of y; use the weighted mean "
-                           "np.average(y, weights=weights)")
-        if np.isclose(got, 1 - want, rtol=1e-7):
-            return False, "you return the ratio of the two sums; R² is 1 minus it"
-        return False, f"for {n} samples the weighted R² is {want:.4f}, you return {got:.4f}; compare step 4's formula"
-    return True, "local R² right: weighted residuals over weighted spread around the weighted mean (lime's score)"
+        mistakes = [
+            (dict(penalise_intercept=True), "the intercept is penalised too: alpha belongs on the slopes only, "
+             "so put 0 in the penalty matrix where it meets the column of ones"),
+            (dict(weighted=False), "that is the unweighted ridge: every sum carries the kernel weight, "
+             "A.T @ (weights[:, None] * A) and A.T @ (weights * y)"),
+            (dict(weighted=False, penalise_intercept=True), "that ignores the weights and penalises the intercept: "
+             "weight every sample by its kernel weight, and leave the intercept unpenalised"),
+        ]
+        for kwargs, hint in mistakes:
+            if np.allclose(np.r_[b0, coef], np.r_[_ridge(X, y, w, alpha, **kwargs)], rtol=1e-6, atol=1e-8):
+                return False, hint
+        if np.allclose(np.r_[b0, coef], np.r_[_ridge(X, y, w, 0.0)], rtol=1e-6, atol=1e-8):
+            return False, f"that is weighted least squares without the penalty; add alpha = {alpha:g} on the slopes"
+        return False, (f"for {n} samples, {m} columns and alpha = {alpha:g} the intercept is {want_b0:.4f} and the "
+                       f"first slope {want[0]:.4f}; you return {b0:.4f} and {coef[0]:.4f} — compare §2, step 3")
+    return True, ("weighted ridge right: kernel-weighted squares, slopes penalised, intercept free "
+                  "(lime's Ridge with sample_weight)")
 
 
 @exercise
-def check_kernel_width(width, f: Callable, x, training_data, num_samples: int = 2000, min_effective: float = 200,
-                       min_gain: float = 0.02, seed: int = 0) -> tuple[bool, str]:
-    """Exercise 10.3: a LIME kernel width for ``f`` at ``x`` whose local model fits better than lime's default
-    width (R² higher by at least ``min_gain``) while keeping at least ``min_effective`` effective samples.
+def check_kernel_width(width, f: Callable, x, training_data, num_samples: int = 2000, min_effective: float = 1000,
+                       step: float = 0.1, seed: int = 0) -> tuple[bool, str]:
+    """Exercise 10.3: the narrowest LIME kernel width on a grid of ``step`` (0.1: one decimal) for ``f`` at ``x``
+    at which at least ``min_effective`` of the ``num_samples`` samples still count (Kish's effective sample size;
+    ``seed`` fixes the samples). The message reports the local R² there and at lime's default width.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> train = rng.normal(size=(300, 3))
     >>> f = lambda rows: np.tanh(2 * rows[:, 0]) + rows[:, 1] ** 2
-    >>> check_kernel_width(1.0, f, train[0], train, num_samples=1000, min_effective=100)
-    ✓ width 1: R² 0.464 (lime's default 1.3 gives 0.375) with 609 effective samples of 1000 — more local, still well supported
+    >>> check_kernel_width(0.9, f, train[0], train, num_samples=1000, min_effective=500)
+    ✓ width 0.9: 537 of 1000 samples count (width 0.8: 456); local R² 0.507, at lime's default width 1.3: 0.375
     True
     """
     from aiaas_lib.explain import lime_tabular
@@ -191,18 +215,26 @@ def check_kernel_width(width, f: Callable, x, training_data, num_samples: int = 
     width = float(width)
     if not width > 0:
         return False, f"kernel width {width:g} must be a positive number (it divides the squared distance)"
-    default = lime_tabular(f, x, training_data, num_samples=num_samples, seed=seed)
-    exp = lime_tabular(f, x, training_data, num_samples=num_samples, kernel_width=width, seed=seed)
+    if not np.isclose(width / step, round(width / step)):
+        return False, f"give the width on the grid of {step:g} (one decimal): {width:g} is between two grid points"
+    width = round(width / step) * step
+
+    def lime(w):
+        return lime_tabular(f, x, training_data, num_samples=num_samples, kernel_width=w, seed=seed)
+
+    exp = lime(width)
     if exp.effective_samples < min_effective:
-        return False, (f"width {width:g} leaves only {exp.effective_samples:.0f} effective samples of {num_samples} "
-                       f"(at least {min_effective:g} needed): so few samples decide the fit that it is noise — widen it")
-    if exp.score < default.score + min_gain:
-        return False, (f"width {width:g}: R² {exp.score:.3f}, not {min_gain:g} above lime's default width "
-                       f"{default.kernel_width:.2f} ({default.score:.3f}); with {exp.effective_samples:.0f} effective "
-                       "samples nearly every sample counts the same and the fit stays global — narrow it")
-    return True, (f"width {width:g}: R² {exp.score:.3f} (lime's default {default.kernel_width:.2g} gives "
-                  f"{default.score:.3f}) with {exp.effective_samples:.0f} effective samples of {num_samples} — "
-                  "more local, still well supported")
+        return False, (f"width {width:g} leaves {exp.effective_samples:.0f} effective samples of {num_samples}, "
+                       f"fewer than {min_effective:g}: widen it (and measure this customer, not §3's)")
+    narrower = lime(width - step) if width - step > 0 else None
+    if narrower is not None and narrower.effective_samples >= min_effective:
+        return False, (f"width {width:g} keeps {exp.effective_samples:.0f} samples, but {width - step:g} still keeps "
+                       f"{narrower.effective_samples:.0f} (≥ {min_effective:g}): a narrower width is possible — "
+                       "sweep this customer's widths in steps of 0.1")
+    default = lime(None)
+    below = f" (width {width - step:g}: {narrower.effective_samples:.0f})" if narrower is not None else ""
+    return True, (f"width {width:g}: {exp.effective_samples:.0f} of {num_samples} samples count{below}; local R² "
+                  f"{exp.score:.3f}, at lime's default width {default.kernel_width:.2g}: {default.score:.3f}")
 
 
 @exercise
@@ -258,7 +290,8 @@ def lime_seed_spread(f: Callable, x, training_data, num_samples: int, seeds: int
 
 
 @exercise
-def check_lime_samples(num_samples, f: Callable, x, training_data, grid: Sequence[int] = (250, 500, 1000, 2000, 5000),
+def check_lime_samples(num_samples, f: Callable, x, training_data,
+                       grid: Sequence[int] = (250, 500, 750, 1000, 1500, 2000, 3000, 5000),
                        max_spread: float = 0.025, seeds: int = 5) -> tuple[bool, str]:
     """Exercise 10.4: the cheapest ``num_samples`` of ``grid`` at which LIME's weights at ``x`` are stable:
     :func:`lime_seed_spread` over ``seeds`` seeds below ``max_spread``, there and at every larger sample count.
