@@ -4,36 +4,60 @@ import pytest
 from aiaas_lib.exercises import nb16_privacy_and_security as ex
 from _feedback import run_check as _run
 
-W, N = np.array(ex.FEDAVG["weights"]), np.array(ex.FEDAVG["sizes"], dtype=float)
 X, GX, EPS = np.array(ex.FGSM["x"]), np.array(ex.FGSM["gradient"]), ex.FGSM["eps_inf"]
 
 
-def test_fedavg_right(capsys):
-    assert _run(capsys, ex.check_fedavg, (N[:, None] * W).sum(0) / N.sum())[0]
+def _update(mistake=None):
+    """A client update for logistic regression, right by default; ``mistake`` switches on one typical mistake."""
+    def update(w, X, y, lr, epochs, batch_size, rng):
+        if mistake != "in_place":
+            w = w.copy()
+        order = np.arange(len(X)) if mistake == "no_shuffle" else rng.permutation(len(X))
+        size = len(X) if mistake == "full_batch" else batch_size
+        for epoch in range(1 if mistake == "one_epoch" else epochs):
+            if epoch > 0 and mistake not in ("no_shuffle", "shuffle_once"):
+                order = rng.permutation(len(X))
+            for s in range(0, len(X), size):
+                b = order[s:s + size]
+                g = X[b].T @ (1 / (1 + np.exp(-X[b] @ w)) - y[b])
+                g = g if mistake == "sum" else g / (size if mistake == "batch_size" else len(b))
+                if mistake == "in_place":
+                    w -= lr * g
+                else:
+                    w = w + lr * g if mistake == "uphill" else w - lr * g
+        return w
+    return update
 
 
-def test_fedavg_matches_the_library(capsys):
-    from aiaas_lib.privacy import fedavg
-
-    assert _run(capsys, ex.check_fedavg, fedavg([[w] for w in W], N)[0])[0]
+def test_client_update_right(capsys):
+    assert _run(capsys, ex.check_client_update, _update())[0]
 
 
-@pytest.mark.parametrize("answer, hint", [
-    (W.mean(0), "plain mean"),
-    ((N[:, None] * W).sum(0), "divide by n"),
-    ((N[::-1, None] * W).sum(0) / N.sum(), "wrong clients"),
-    ([1.0, 2.0, 3.0], "expected 2 numbers"),
-    ([0.0, 0.0], "is not it"),
-    ("abc", "could not check"),
+@pytest.mark.parametrize("mistake, hint", [
+    ("in_place", "changed the w it was given"),
+    ("no_shuffle", "never shuffled"),
+    ("shuffle_once", "shuffled once"),
+    ("sum", "divide by |B|"),
+    ("batch_size", "last minibatch is smaller"),
+    ("full_batch", "full-batch"),
+    ("one_epoch", "that is one epoch"),
+    ("uphill", "uphill"),
 ])
-def test_fedavg_wrong(capsys, answer, hint):
-    ok, out = _run(capsys, ex.check_fedavg, answer)
+def test_client_update_mistakes(capsys, mistake, hint):
+    ok, out = _run(capsys, ex.check_client_update, _update(mistake))
     assert not ok and hint in out
 
 
-def test_fedavg_no_answer(capsys):
-    ok, out = _run(capsys, ex.check_fedavg, None)
-    assert not ok and "no answer yet" in out
+@pytest.mark.parametrize("func, hint", [
+    (lambda w, X, y, lr, epochs, batch_size, rng: None, "returned None"),
+    (lambda w, X, y, lr, epochs, batch_size, rng: np.zeros(2), "one value per weight"),
+    (lambda w, X, y, lr, epochs, batch_size, rng: w * 0, "not the reference"),
+    ("abc", "give a function"),
+    (lambda w: w, "could not check"),
+])
+def test_client_update_garbage(capsys, func, hint):
+    ok, out = _run(capsys, ex.check_client_update, func)
+    assert not ok and hint in out
 
 
 def _step(clip="each", noise="sigma_c", after=False, sign=-1, divide="n", returns="w"):

@@ -7,8 +7,6 @@ import numpy as np
 from aiaas_lib.exercises.feedback import exercise
 
 
-#: Exercise 16.1: three clients' weights (one tensor of 2 numbers each) and their numbers of examples.
-FEDAVG = {"weights": ((1.0, 2.0), (3.0, 0.0), (5.0, 4.0)), "sizes": (10, 30, 60)}
 #: Exercise 16.3: pixels, the loss gradient at them, and the max-norm budget ε∞ (not the privacy ε).
 FGSM = {"x": (0.5, 0.97, 0.02, 0.3), "gradient": (0.8, 0.01, -3.0, 0.0), "eps_inf": 0.05}
 
@@ -19,32 +17,6 @@ def _vector(answer, n: int) -> np.ndarray | str:
     if arr.size != n:
         return f"expected {n} numbers, got {arr.size}"
     return arr
-
-
-@exercise
-def check_fedavg(answer) -> tuple[bool, str]:
-    """Exercise 16.1: the FedAvg of ``FEDAVG["weights"]`` with client sizes ``FEDAVG["sizes"]``.
-
-    Examples
-    --------
-    >>> check_fedavg([4.0, 2.6])
-    ✓ [4.0, 2.6]: each client weighted by n_k / n = 0.1, 0.3, 0.6
-    True
-    """
-    w, n = np.array(FEDAVG["weights"]), np.array(FEDAVG["sizes"], dtype="float64")
-    got = _vector(answer, w.shape[1])
-    if isinstance(got, str):
-        return False, got + " (one averaged value per weight)"
-    right = (n[:, None] * w).sum(axis=0) / n.sum()
-    if np.allclose(got, right, atol=1e-9):
-        return True, f"{np.round(got, 6).tolist()}: each client weighted by n_k / n = 0.1, 0.3, 0.6"
-    if np.allclose(got, w.mean(axis=0)):
-        return False, "that is the plain mean; FedAvg weights each client by its number of examples n_k / n"
-    if np.allclose(got, (n[:, None] * w).sum(axis=0)):
-        return False, "that is Σ n_k w_k; divide by n = Σ n_k so the weights sum to 1"
-    if np.allclose(got, (n[::-1, None] * w).sum(axis=0) / n.sum()):
-        return False, "the sizes are matched to the wrong clients: client k's weights go with sizes[k]"
-    return False, f"{np.round(got, 4).tolist()} is not it; compute Σ_k (n_k / n) · w_k, element by element"
 
 
 def _sigmoid(z):
@@ -78,6 +50,90 @@ def _batch(rng, n, d, clip="median"):
 def _near(a, b, tol=1e-8):
     """Same shape and equal up to float rounding."""
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-7, atol=tol))
+
+
+def _local_sgd(w, X, y, lr, epochs, batch_size, rng, shuffle="each", divide="len", sign=-1.0, full_batch=False):
+    """Client update for logistic regression, right by default; each argument switches on one typical mistake."""
+    w = np.array(w, dtype="float64")
+    order = np.arange(len(X)) if shuffle == "never" else rng.permutation(len(X))
+    size = len(X) if full_batch else batch_size
+    for epoch in range(epochs):
+        if shuffle == "each" and epoch > 0:
+            order = rng.permutation(len(X))
+        for start in range(0, len(X), size):
+            b = order[start:start + size]
+            grad = X[b].T @ (_sigmoid(X[b] @ w) - y[b])
+            w = w + sign * lr * grad / {"len": len(b), "batch_size": size, "none": 1}[divide]
+    return w
+
+
+@exercise
+def check_client_update(func) -> tuple[bool, str]:
+    """Exercise 16.1: ``func(w, X, y, lr, epochs, batch_size, rng)`` is a FedAvg client's update for logistic
+    regression :math:`p_i = \\sigma(x_i \\cdot w)`: starting from the server's ``w`` (left unchanged), ``epochs``
+    epochs of minibatch SGD on the client's rows — each epoch ``order = rng.permutation(len(X))``, minibatches
+    ``order[s:s + batch_size]``, mean log-loss gradient :math:`X_B^\\top(p_B - y_B)/|B|`, step
+    :math:`w - \\eta\\,\\bar g` — returning the new weights.
+
+    Checked on fresh random clients whose row count is not a multiple of ``batch_size``, against the reference
+    run with the same seed.
+
+    Examples
+    --------
+    >>> def client_update(w, X, y, lr, epochs, batch_size, rng):
+    ...     w = w.copy()
+    ...     for _ in range(epochs):
+    ...         order = rng.permutation(len(X))
+    ...         for s in range(0, len(X), batch_size):
+    ...             b = order[s:s + batch_size]
+    ...             w = w - lr * X[b].T @ (1 / (1 + np.exp(-X[b] @ w)) - y[b]) / len(b)
+    ...     return w
+    >>> check_client_update(client_update)
+    ✓ same weights as the reference on 3 fresh clients, and the server's w was left unchanged
+    True
+    """
+    if not callable(func):
+        return False, f"give a function client_update(w, X, y, lr, epochs, batch_size, rng), got {type(func).__name__}"
+    rng = np.random.default_rng()
+    for n, d, batch_size, epochs in ((50, 4, 8, 3), (37, 6, 10, 2), (23, 3, 5, 4)):
+        X = rng.normal(size=(n, d))
+        y = rng.integers(0, 2, size=n).astype("float64")
+        w = rng.normal(size=d)
+        lr, seed = float(rng.uniform(0.1, 0.5)), int(rng.integers(1 << 30))
+        given = w.copy()
+        got = func(given, X.copy(), y.copy(), lr, epochs, batch_size, np.random.default_rng(seed))
+        if got is None:
+            return False, "your function returned None: return the client's new weights"
+        got = np.asarray(got, dtype="float64")
+        if got.size != d:
+            return False, f"return one value per weight: {d} here, got {got.size}"
+        got = got.reshape(d)
+
+        def ref(**mistake):
+            return _local_sgd(w, X, y, lr, epochs, batch_size, np.random.default_rng(seed), **mistake)
+
+        if not np.array_equal(given, w):
+            return False, ("your function changed the w it was given: in FedAvg that is the server's global "
+                           "weights, which every client must start from; begin with w = w.copy()")
+        if _near(got, ref()):
+            continue
+        hints = [({"sign": 1.0}, "the steps go uphill: the log-loss gradient is X_B.T @ (p - y) / |B|, and SGD "
+                                 "subtracts it"),
+                 ({"shuffle": "never"}, "the rows were never shuffled: draw order = rng.permutation(len(X)) each epoch"),
+                 ({"shuffle": "once"}, "the rows were shuffled once; shuffle again at the start of every epoch"),
+                 ({"divide": "none"}, "that sums the minibatch's gradients; SGD steps along their mean: divide by |B|"),
+                 ({"divide": "batch_size"}, "the last minibatch is smaller than batch_size: divide by len(b), the rows "
+                                            "it really has"),
+                 ({"full_batch": True}, "one step per epoch on all the rows is full-batch gradient descent; cut each "
+                                        "epoch into minibatches order[s:s + batch_size]")]
+        for mistake, hint in hints:
+            if _near(got, ref(**mistake)):
+                return False, hint
+        if _near(got, _local_sgd(w, X, y, lr, 1, batch_size, np.random.default_rng(seed))):
+            return False, f"that is one epoch; run all {epochs} epochs"
+        return False, ("not the reference weights; each epoch: order = rng.permutation(len(X)), then for each "
+                       "minibatch b: w = w - lr * X[b].T @ (p - y[b]) / len(b)")
+    return True, "same weights as the reference on 3 fresh clients, and the server's w was left unchanged"
 
 
 @exercise
