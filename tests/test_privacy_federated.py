@@ -22,7 +22,7 @@ def test_dirichlet_split_is_a_partition_and_seeded():
 
 
 def _top_class_share(parts):
-    counts = fed.label_counts(Y, parts, 10)
+    counts = np.stack([np.bincount(Y[p], minlength=10) for p in parts])  # (clients, classes)
     return float(np.mean(counts.max(axis=1) / np.maximum(counts.sum(axis=1), 1)))
 
 
@@ -31,12 +31,6 @@ def test_small_alpha_skews_labels_more_than_large_alpha():
     skewed = _top_class_share(fed.split_clients(Y, 5, alpha=0.1, seed=0))
     near_iid = _top_class_share(fed.split_clients(Y, 5, alpha=100.0, seed=0))
     assert skewed > 0.4 and near_iid < 0.2
-
-
-def test_label_counts_table():
-    counts = fed.label_counts(Y, fed.split_clients(Y, 3, seed=0), 10)
-    assert counts.shape == (3, 10) and counts.sum() == len(Y)
-    assert np.array_equal(counts.sum(axis=0), np.full(10, 30))
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -117,12 +111,6 @@ def test_federated_training_learns_and_reports_each_round():
                                     rounds=4, lr=0.5)
     assert len(result.accuracy) == 5 and result.client_sizes == [40, 40, 40]
     assert result.accuracy[-1] > result.accuracy[0] + 0.3
-
-
-def test_centralised_training_reports_each_epoch():
-    x, y = _toy()
-    history = fed.centralised_training(mlp_classifier(hidden=8), x, y, (x, y), epochs=3, lr=0.5)
-    assert len(history) == 4 and history[-1] > history[0] + 0.3
 
 
 def test_empty_clients_are_skipped():

@@ -14,14 +14,13 @@ Nothing heavy is imported here: TensorFlow is imported inside the functions that
 from aiaas_lib.privacy.adversarial import accuracy_under_attack, fgsm, fgsm_perturbation
 from aiaas_lib.privacy.dp import (clip_by_l2_norm, clip_per_example, dp_epsilon, dp_sgd_gradient, per_example_gradients,
                                   train_dp_sgd)
-from aiaas_lib.privacy.federated import (centralised_training, fedavg, federated_training, label_counts,
-                                         split_clients)
+from aiaas_lib.privacy.federated import fedavg, federated_training, split_clients
 from aiaas_lib.privacy.membership import loss_threshold_attack, per_example_loss
 from aiaas_lib.privacy.sgd import accuracy, mlp_classifier, train_sgd
 
 __all__ = [
-    "accuracy", "accuracy_under_attack", "centralised_training", "clip_by_l2_norm", "clip_per_example",
+    "accuracy", "accuracy_under_attack", "clip_by_l2_norm", "clip_per_example",
     "dp_epsilon", "dp_sgd_gradient", "fedavg", "federated_training", "fgsm", "fgsm_perturbation", "mlp_classifier",
-    "label_counts", "loss_threshold_attack", "per_example_gradients", "per_example_loss", "split_clients",
+    "loss_threshold_attack", "per_example_gradients", "per_example_loss", "split_clients",
     "train_dp_sgd", "train_sgd",
 ]

@@ -71,20 +71,6 @@ def split_clients(y, num_clients: int, alpha: float | None = None, seed: int = 0
     return [np.sort(np.concatenate(chunks)).astype(int) for chunks in parts]
 
 
-def label_counts(y, parts: Sequence[np.ndarray], num_classes: int | None = None) -> np.ndarray:
-    """How many examples of each class each client holds: an array (clients, classes).
-
-    Examples
-    --------
-    >>> label_counts([0, 1, 1, 2], [np.array([0, 1]), np.array([2, 3])])
-    array([[1, 1, 0],
-           [0, 1, 1]])
-    """
-    y = np.asarray(y)
-    num_classes = int(y.max()) + 1 if num_classes is None else positive_int("num_classes", num_classes)
-    return np.stack([np.bincount(y[np.asarray(p, int)], minlength=num_classes) for p in parts])
-
-
 def fedavg(client_weights: Sequence[Sequence[np.ndarray]], client_sizes: Sequence[float]) -> list[np.ndarray]:
     """The sample-weighted mean of the clients' weights, tensor by tensor: :math:`\\sum_k (n_k/n)\\, w_k`.
 
@@ -186,25 +172,3 @@ def federated_training(model, clients: Sequence[tuple], test: tuple, rounds: int
         model.set_weights(global_weights)
         history.append(accuracy(model, *test))
     return FederatedResult(history, global_weights, sizes)
-
-
-def centralised_training(model, x, y, test: tuple, epochs: int = 5, batch_size: int = 32, lr: float = 0.1,
-                         seed: int = 0) -> list[float]:
-    """The baseline: the same SGD on all the data in one place. Returns the test accuracy before training
-    and after each epoch (one epoch sees every example once, as one federated round with
-    ``local_epochs=1`` does).
-
-    Examples
-    --------
-    >>> from aiaas_lib.privacy.sgd import mlp_classifier
-    >>> rng = np.random.default_rng(0)
-    >>> x, y = rng.random((40, 28, 28, 1)).astype("float32"), rng.integers(0, 10, 40)
-    >>> len(centralised_training(mlp_classifier(hidden=8), x, y, (x, y), epochs=2))
-    3
-    """
-    epochs = positive_int("epochs", epochs)
-    history = [accuracy(model, *test)]
-    for e in range(epochs):
-        train_sgd(model, x, y, epochs=1, batch_size=batch_size, lr=lr, seed=seed + e)
-        history.append(accuracy(model, *test))
-    return history
