@@ -49,9 +49,16 @@ def test_permutation_shapley_right(capsys, seed):
     assert _run(capsys, ex.check_permutation_shapley, _estimate, seed=seed)[0]
 
 
-def test_permutation_shapley_accepts_exact_values(capsys):
+def test_permutation_shapley_rejects_exact_values(capsys):
     exact = lambda v, n, num_permutations, rng: ex._exact_and_spread(v, n)[0]  # noqa: E731
-    assert _run(capsys, ex.check_permutation_shapley, exact, seed=0)[0]
+    ok, out = _run(capsys, ex.check_permutation_shapley, exact, seed=0)
+    assert not ok and "you computed the exact values, not a permutation estimate" in out
+
+
+def test_permutation_shapley_rejects_a_mean_of_two_orders_for_one(capsys):
+    two = lambda v, n, num_permutations, rng: _estimate(v, n, max(num_permutations, 2), rng)  # noqa: E731
+    ok, out = _run(capsys, ex.check_permutation_shapley, two, seed=0)
+    assert not ok and "with num_permutations=1" in out
 
 
 @pytest.mark.parametrize("answer, hint", [
@@ -75,22 +82,24 @@ def test_shapley_game_solution_equals_the_library():
     # the game as v indexed like coalition_masks: bit 0 = A, bit 1 = B, bit 2 = C
     order = ["", "A", "B", "AB", "C", "AC", "BC", "ABC"]
     v = np.array([ex.SHAPLEY_GAME[k] for k in order], dtype=float)
-    np.testing.assert_allclose(shapley_from_values(v, 3), [18, 9, 3])
+    np.testing.assert_allclose(shapley_from_values(v, 3), [19, 10, 1])
 
 
-@pytest.mark.parametrize("answer", [[18, 9, 3], np.array([18.0, 9.0, 3.0]), {"A": 18, "B": 9, "C": 3}])
+@pytest.mark.parametrize("answer", [[19, 10, 1], np.array([19.0, 10.0, 1.0]), {"A": 19, "B": 10, "C": 1}])
 def test_shapley_game_right(capsys, answer):
     assert _run(capsys, ex.check_shapley_game, answer)[0]
 
 
 @pytest.mark.parametrize("answer, hint", [
     ([12, 6, 0], "values alone"),
-    ([24, 12, 6], "joining last"),
-    ([12, 12, 6], "one order"),
-    ([18, 9, 4], "efficiency"),
+    ([24, 12, 0], "joining last"),
+    ([12, 18, 0], "one order"),
+    ([19.5, 10.5, 1.5], "plain (unweighted) mean"),
+    ([18, 9, 3], "not the Shapley values"),
+    ([19, 10, 2], "efficiency"),
     ([10, 10, 10], "not the Shapley values"),
-    ([18, 9], "three numbers"),
-    ({"A": 18, "B": 9}, "exactly the keys"),
+    ([19, 10], "three numbers"),
+    ({"A": 19, "B": 10}, "exactly the keys"),
     (None, "no answer yet"),
 ])
 def test_shapley_game_wrong(capsys, answer, hint):
@@ -124,23 +133,6 @@ def test_top_shap_feature_right(capsys):
 ])
 def test_top_shap_feature_wrong(capsys, answer, hint):
     ok, out = _run(capsys, ex.check_top_shap_feature, answer, VALUES, NAMES)
-    assert not ok and hint in out
-
-
-def test_additivity_right(capsys):
-    assert _run(capsys, ex.check_additivity, 0.7, [0.3, -0.1], 0.5, 0.7)[0]
-
-
-@pytest.mark.parametrize("answer, hint", [
-    (0.2, "only the sum"),
-    (0.5, "only the base value"),
-    (0.3, "not subtracted"),
-    (0.6, "not their mean"),
-    (0.9, "not the model's output"),
-    (None, "no answer yet"),
-])
-def test_additivity_wrong(capsys, answer, hint):
-    ok, out = _run(capsys, ex.check_additivity, answer, [0.3, -0.1], 0.5, 0.7)
     assert not ok and hint in out
 
 

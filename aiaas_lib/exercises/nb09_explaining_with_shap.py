@@ -10,7 +10,7 @@ from aiaas_lib.exercises.feedback import exercise
 
 
 #: Exercise 09.3's game: coalition (players in alphabetical order, "" = nobody) -> value.
-SHAPLEY_GAME = {"": 0, "A": 12, "B": 6, "C": 0, "AB": 24, "AC": 18, "BC": 6, "ABC": 30}
+SHAPLEY_GAME = {"": 0, "A": 12, "B": 6, "C": 0, "AB": 30, "AC": 18, "BC": 6, "ABC": 30}
 
 
 def _game_shapley(game: dict, players: str) -> np.ndarray:
@@ -31,10 +31,15 @@ def random_game(n_players: int, rng: np.random.Generator):
     return lambda S: table[frozenset(S)]
 
 
+def _order_gains(v, n: int) -> np.ndarray:
+    """One row per order of the n players: what each player adds when it joins in that order."""
+    return np.array([[v(order[:order.index(i)] + (i,)) - v(order[:order.index(i)]) for i in range(n)]
+                     for order in permutations(range(n))])
+
+
 def _exact_and_spread(v, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Exact Shapley values of ``v`` (the mean over all n! orders) and the std of each player's contribution."""
-    gains = np.array([[v(order[:order.index(i)] + (i,)) - v(order[:order.index(i)]) for i in range(n)]
-                      for order in permutations(range(n))])
+    gains = _order_gains(v, n)
     return gains.mean(axis=0), gains.std(axis=0)
 
 
@@ -100,8 +105,17 @@ def check_permutation_shapley(answer, seed: int | None = None) -> tuple[bool, st
                            f"orders: {tolerance.max():.3g}); draw a new random order for each of the num_permutations "
                            "samples, with rng.permutation(n)")
         worst = max(worst, float((error / tolerance * 5).max()))
+        one = answer(v, n, 1, np.random.default_rng(rng.integers(2**32)))  # one order: that order's gains, exactly
+        one = np.full(n, np.nan) if one is None else np.asarray(one, dtype=float).ravel()
+        if one.shape != (n,) or not np.isclose(_order_gains(v, n), one, atol=1e-9).all(axis=1).any():
+            if one.shape == (n,) and np.allclose(one, exact, atol=1e-9):
+                return False, ("you computed the exact values, not a permutation estimate: with num_permutations=1 "
+                               "the estimate must be the gains of the one order drawn with rng.permutation(n)")
+            return False, ("with num_permutations=1 your function must return what each player adds in one random "
+                           "order (rng.permutation(n)); it returned something else")
     return True, (f"on 3 fresh random games of {n} players, {m} orders each: within {worst:.1f} standard errors of "
-                  "the exact Shapley values, and each estimate adds up to v(N) − v(∅) exactly")
+                  "the exact Shapley values, and each estimate adds up to v(N) − v(∅) exactly; with one order, "
+                  "that order's gains")
 
 
 def _relu_network(x, W, b, w_out):
@@ -202,8 +216,8 @@ def check_shapley_game(answer) -> tuple[bool, str]:
 
     Examples
     --------
-    >>> check_shapley_game([18, 9, 3])
-    ✓ Shapley values [18, 9, 3]: they add up to v(ABC) − v(∅) = 30, and A, which adds most wherever it joins, gets most
+    >>> check_shapley_game([19, 10, 1])
+    ✓ Shapley values [19, 10, 1]: they add up to v(ABC) − v(∅) = 30, and A, which adds most wherever it joins, gets most
     True
     """
     players, game = "ABC", SHAPLEY_GAME
@@ -216,14 +230,20 @@ def check_shapley_game(answer) -> tuple[bool, str]:
         return False, f"give three numbers [phi_A, phi_B, phi_C]; got {got.size}"
     want = _game_shapley(game, players)
     if np.allclose(got, want, atol=1e-6):
-        return True, (f"Shapley values [{', '.join(f'{g:g}' for g in got)}]: they add up to v(ABC) − v(∅) = 30, and A, which adds "
+        return True, (f"Shapley values [{', '.join(f'{g:g}' for g in got)}]: they add up to v(ABC) − v(∅) = "
+                      f"{game[players] - game['']:g}, and A, which adds "
                       "most wherever it joins, gets most")
     alone = np.array([game[p] - game[""] for p in players])
     last = np.array([game[players] - game[players.replace(p, "")] for p in players])
     in_order = np.array([game["A"] - game[""], game["AB"] - game["A"], game["ABC"] - game["AB"]])
+    unweighted = _banzhaf(lambda S: game["".join(sorted(players[i] for i in S))], len(players))
+    if np.allclose(got, unweighted):
+        return False, ("that is the plain (unweighted) mean over the 4 coalitions S without i; the Shapley value "
+                       "weights each S by |S|!(n−|S|−1)!/n!: 1/3 for S = ∅ and for S = both others, 1/6 for each "
+                       "one-player S (the share of the 6 orders in which exactly S comes before i)")
     if np.allclose(got, alone):
-        return False, ("those are the values alone, v({i}) − v(∅); they add up to 18, not to v(ABC) = 30. "
-                       "Average each player's contribution over all six orders")
+        return False, (f"those are the values alone, v({{i}}) − v(∅); they add up to {alone.sum():g}, not to "
+                       f"v(ABC) = {game[players]:g}. Average each player's contribution over all six orders")
     if np.allclose(got, last):
         return False, ("those are the contributions of joining last, v(ABC) − v(ABC without i); average over all six "
                        "orders, where each player also joins first and second")
@@ -231,7 +251,8 @@ def check_shapley_game(answer) -> tuple[bool, str]:
         return False, ("that is one order (A, then B, then C); Shapley values average the contributions over "
                        "all 3! = 6 orders")
     if not np.isclose(got.sum(), game[players] - game[""]):
-        return False, (f"your values add up to {got.sum():g}; efficiency says they must add up to v(ABC) − v(∅) = 30. "
+        return False, (f"your values add up to {got.sum():g}; efficiency says they must add up to v(ABC) − v(∅) = "
+                       f"{game[players] - game['']:g}. "
                        "List the 6 orders and each player's contribution when it joins")
     return False, ("they add up to 30 but are not the Shapley values: for each of the 6 orders write down what each "
                    "player adds when it joins, then average per player")
@@ -269,30 +290,3 @@ def check_top_shap_feature(answer, values, names) -> tuple[bool, str]:
                        "rows: np.abs(values).mean(axis=0)")
     return False, (f"{answer!r} has mean |SHAP value| {mean_abs[names.index(answer)]:.3g}, the top column has "
                    f"{mean_abs.max():.3g}; compute np.abs(values).mean(axis=0) and take its argmax")
-
-
-@exercise
-def check_additivity(answer, values, base_value, prediction) -> tuple[bool, str]:
-    """Exercise 09.5: one row's prediction rebuilt from its explanation, ``base_value + sum(values)``,
-    checked against the model's own ``prediction`` (to 1e-4: float32 models).
-
-    Examples
-    --------
-    >>> check_additivity(0.7, [0.3, -0.1], 0.5, 0.7)
-    ✓ 0.5 + (0.2) = 0.7000, the model's prediction: base value + sum of attributions = output
-    True
-    """
-    values = np.asarray(values, dtype=float).ravel()
-    base, pred, got = float(np.ravel(base_value)[0]), float(np.ravel(prediction)[0]), float(np.ravel(answer)[0])
-    if abs(got - pred) < 1e-4:
-        return True, (f"{base:.4g} + ({values.sum():.4g}) = {got:.4f}, the model's prediction: base value + sum of "
-                      "attributions = output")
-    if abs(got - values.sum()) < 1e-6:
-        return False, "that is only the sum of the attributions; add the base value (the mean output on the background)"
-    if abs(got - base) < 1e-6:
-        return False, "that is only the base value; add the sum of this row's attributions to it"
-    if abs(got - (base - values.sum())) < 1e-6:
-        return False, "the attributions are added to the base value, not subtracted"
-    if abs(got - (base + values.mean())) < 1e-6:
-        return False, "use the sum of the attributions, not their mean: every feature's share counts"
-    return False, f"{got:.4f} is not the model's output {pred:.4f}; compute base_value + values.sum()"
