@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from aiaas_lib.exercises import nb17_scaling_out as ex
@@ -43,8 +44,32 @@ def test_replicas_for_target_wrong(capsys, answer, hint):
     assert not ok and hint in out
 
 
+def test_batch_predict_right(capsys):
+    assert _run(capsys, ex.check_batch_predict, lambda requests, model: list(model(pd.DataFrame(requests))))[0]
+
+
+def test_batch_predict_right_array_and_series(capsys):
+    assert _run(capsys, ex.check_batch_predict, lambda requests, model: model(pd.DataFrame(requests)))[0]
+    assert _run(capsys, ex.check_batch_predict, lambda requests, model: pd.Series(model(pd.DataFrame(requests))))[0]
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (lambda requests, model: [float(model(pd.DataFrame([r]))[0]) for r in requests], "once per request"),
+    (lambda requests, model: [model(pd.DataFrame(requests))], "not one item holding them all"),
+    (lambda requests, model: sorted(model(pd.DataFrame(requests))), "wrong order"),
+    (lambda requests, model: [0.5] * len(requests), "never called the model"),
+    (lambda requests, model: list(model(pd.DataFrame(requests)) * 2), "expected"),
+    (lambda requests, model: list(model(requests)), "could not check"),
+    (lambda requests, model: [model(pd.DataFrame(requests)), model(pd.DataFrame(requests))], "called 2 times"),
+    (lambda requests, model: None, "returns None"),
+])
+def test_batch_predict_wrong(capsys, answer, hint):
+    ok, out = _run(capsys, ex.check_batch_predict, answer)
+    assert not ok and hint in out, out
+
+
 @pytest.mark.parametrize("check", [ex.check_per_replica_batch, ex.check_averaged_gradient, ex.check_replicas_for_target,
-                                   ex.check_replica_loss, ex.check_throughput])
+                                   ex.check_replica_loss, ex.check_throughput, ex.check_batch_predict])
 def test_no_answer_yet(capsys, check):
     ok, out = _run(capsys, check, None)
     assert not ok and "no answer yet" in out

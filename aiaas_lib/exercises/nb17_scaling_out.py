@@ -1,7 +1,8 @@
 """Exercise checks of notebook 17 (scaling out): used by notebooks/17_scaling_out.ipynb.
 
-Exercises 17.1 and 17.2 run the learner's code on fresh random inputs: the per-replica loss of data-parallel
-training, and the throughput of replicas behind one proxy. 17.3-17.5 check numbers worked out by hand."""
+Exercises 17.1, 17.2 and 17.6 run the learner's code on fresh random inputs: the per-replica loss of
+data-parallel training, the throughput of replicas behind one proxy, and the body of a ``@serve.batch``
+method. 17.3-17.5 check numbers worked out by hand."""
 from __future__ import annotations
 
 
@@ -199,3 +200,71 @@ def check_replicas_for_target(replicas) -> tuple[bool, str]:
     if replicas == math.floor(t["target_rps"] / capacity):
         return False, "round up, not down: a fraction of a replica is a whole one"
     return False, f"{replicas} is not it; divide the target by what one replica should carry (rate × utilization)"
+
+
+class _CountingModel:
+    """A stand-in model for 17.6: a random logistic regression over columns ``a``, ``b``, ``c`` of a pandas
+    DataFrame; it records the number of rows of every call."""
+
+    def __init__(self, rng):
+        self.w, self.calls = rng.normal(size=3), []
+
+    def __call__(self, frame) -> np.ndarray:
+        import pandas as pd
+
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"the model takes a pandas DataFrame, got {type(frame).__name__}")
+        self.calls.append(len(frame))
+        return 1 / (1 + np.exp(-frame[["a", "b", "c"]].to_numpy(float) @ self.w))
+
+
+@exercise
+def check_batch_predict(batch_predict) -> tuple[bool, str]:
+    """Exercise 17.6: ``batch_predict(requests, model)`` is the body of a ``@serve.batch`` method: ``requests``
+    is a list of one-row requests (dicts of column values), ``model`` takes a pandas DataFrame and returns one
+    number per row. Return one answer per request, in the requests' order, with **one** model call.
+
+    It is called on fresh random batches of 2 to 9 requests, with a model that counts its calls.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_batch_predict(lambda requests, model: list(model(pd.DataFrame(requests))))
+    ✓ one model call for the whole list, answer i to request i: what @serve.batch needs
+    True
+    """
+    import pandas as pd
+
+    rng = np.random.default_rng()
+    for _ in range(5):
+        k = int(rng.integers(2, 10))
+        requests = [{c: float(v) for c, v in zip("abc", rng.normal(size=3))} for _ in range(k)]
+        model = _CountingModel(rng)
+        right = model(pd.DataFrame(requests))
+        model.calls.clear()
+        got = batch_predict([dict(r) for r in requests], model)
+        if got is None:
+            return False, "your function returns None: write its body and run the cell again"
+        if not model.calls:
+            return False, "your function never called the model: the answers must come from model(...)"
+        if len(model.calls) == k and set(model.calls) == {1}:
+            return False, (f"you called the model once per request ({k} calls of 1 row): put the {k} requests in one "
+                           "DataFrame, pd.DataFrame(requests), and call the model once — that one call is what "
+                           "batching saves")
+        if len(model.calls) > 1:
+            return False, f"the model was called {len(model.calls)} times for {k} requests; once is enough"
+        if isinstance(got, (pd.DataFrame, pd.Series)):
+            got = got.to_numpy().ravel()
+        got = list(got)
+        if len(got) != k:
+            return False, (f"{k} requests, {len(got)} answers: Serve hands answer i back to request i, so return a "
+                           f"list of {k} answers (e.g. list(predictions)), not one item holding them all")
+        got = np.asarray(got, dtype=float).ravel()
+        if got.shape != right.shape:
+            return False, f"expected one number per request ({k}), got {got.size} numbers"
+        if np.allclose(got, right, rtol=1e-6, atol=1e-9):
+            continue
+        if np.allclose(np.sort(got), np.sort(right), rtol=1e-6, atol=1e-9):
+            return False, "the right answers in the wrong order: answer i must belong to request i"
+        return False, f"for {k} requests expected {np.round(right, 4).tolist()}, got {np.round(got, 4).tolist()}"
+    return True, "one model call for the whole list, answer i to request i: what @serve.batch needs"
