@@ -141,110 +141,134 @@ def test_lime_samples_none(capsys, problem):
     assert not ok and "no answer yet" in out
 
 
-# ------------------------------------------------------------------------------------- image neighbourhood
-def _neighbourhood(image, segments, num_samples, seed, hide=lambda m: m, distance=None, root=True):
-    S = segments.max() + 1
-    masks = np.random.RandomState(seed).randint(0, 2, (num_samples, S))
-    masks[0] = 1
-    on = masks.sum(axis=1)
-    d = 1 - on / np.sqrt(on * S) if distance is None else distance(masks)
-    k = np.exp(-d ** 2 / 0.25 ** 2)
-    return masks, image * hide(masks)[:, segments], np.sqrt(k) if root else k
+# -------------------------------------------------------------------------------------- forward selection
+def _forward(X, y, w, k, weighted=True, joint=True, pick=max):
+    """A learner's forward selection in plain NumPy; the keyword arguments make the typical mistakes."""
+    w = w if weighted else np.ones_like(w)
+    chosen = []
+    for _ in range(k):
+        r2 = {}
+        for j in range(X.shape[1]):
+            if j in chosen:
+                continue
+            A = np.column_stack([np.ones(len(X)), X[:, chosen + [j] if joint else [j]]])
+            b = np.linalg.lstsq(A * np.sqrt(w)[:, None], y * np.sqrt(w), rcond=None)[0]
+            y_bar = np.average(y, weights=w)
+            r2[j] = 1 - w @ (y - A @ b) ** 2 / (w @ (y - y_bar) ** 2)
+        chosen.append(pick(r2, key=r2.get))
+    return chosen
 
 
-def test_image_neighbourhood_right(capsys):
-    assert _run(capsys, ex.check_image_neighbourhood, _neighbourhood)[0]
+def test_forward_selection_reference_is_limes():
+    from lime.lime_base import LimeBase
+    X, y, w = ex._selection_problem(np.random.default_rng(0), 200, 8)
+    want = LimeBase(lambda d: d, random_state=0).feature_selection(X, y, w, 4, "forward_selection").tolist()
+    assert ex._forward_selection(X, y, w, 4) == want
 
 
-def test_image_neighbourhood_right_with_sklearn(capsys):
-    from sklearn.metrics import pairwise_distances
-
-    def func(image, segments, n, seed):
-        masks, images, _ = _neighbourhood(image, segments, n, seed)
-        d = pairwise_distances(masks, masks[:1], metric="cosine").ravel()
-        return masks, images[..., None], np.sqrt(np.exp(-d ** 2 / 0.25 ** 2))
-    assert _run(capsys, ex.check_image_neighbourhood, func)[0]
+def test_forward_selection_right(capsys):
+    assert _run(capsys, ex.check_forward_selection, _forward)[0]
 
 
-def _no_first_row(image, segments, n, seed):
-    S = segments.max() + 1
-    masks = np.random.RandomState(seed).randint(0, 2, (n, S))
-    masks[0, 0] = 0  # the first row is not all ones
-    on = masks.sum(axis=1)
-    d = 1 - on / np.sqrt(np.maximum(on, 1) * S)
-    return masks, image * masks[:, segments], np.sqrt(np.exp(-d ** 2 / 0.25 ** 2))
+def test_forward_selection_right_as_array(capsys):
+    assert _run(capsys, ex.check_forward_selection, lambda X, y, w, k: np.array(_forward(X, y, w, k), float))[0]
+
+
+def _highest(X, y, w, k):
+    A = np.column_stack([np.ones(len(X)), X])
+    b = np.linalg.solve(A.T @ (w[:, None] * A) + 0.01 * np.diag(np.r_[0.0, np.ones(X.shape[1])]), A.T @ (w * y))
+    return list(np.argsort(-np.abs(b[1:]))[:k])
 
 
 @pytest.mark.parametrize("func, hint", [
-    (lambda im, seg, n, s: _neighbourhood(im, seg, n, s, distance=lambda m: np.linalg.norm(m - 1, axis=1)),
-     "Euclidean"),
-    (lambda im, seg, n, s: _neighbourhood(im, seg, n, s, distance=lambda m: np.sqrt(m.sum(1) / m.shape[1])),
-     "cosine similarity"),
-    (lambda im, seg, n, s: _neighbourhood(im, seg, n, s, root=False), "square root"),
-    (lambda im, seg, n, s: _neighbourhood(im, seg, n, s, hide=lambda m: 1 - m), "a 1 means visible"),
-    (_no_first_row, "first row must be all ones"),
-    (lambda im, seg, n, s: (np.ones((n, seg.max() + 1)), np.repeat(im[None], n, 0), np.ones(n)), "probability 1/2"),
-    (lambda im, seg, n, s: (_neighbourhood(im, seg, n, s)[0], _neighbourhood(im, seg, n, s)[1], np.ones(n)),
-     "the first sample must weigh 1"),
-    (lambda im, seg, n, s: _neighbourhood(im, seg, n, s)[:2], "three arrays"),
-    (lambda im, seg, n, s: None, "returns None"),
-    (lambda im, seg, n, s: ("a", "b", "c"), "could not check"),
+    (_highest, "highest_weights"),
+    (lambda X, y, w, k: _forward(X, y, w, k, joint=False), "each candidate column alone"),
+    (lambda X, y, w, k: _forward(X, y, w, k, weighted=False), "unweighted"),
+    (lambda X, y, w, k: _forward(X, y, w, k, pick=min), "lowest R²"),
+    (lambda X, y, w, k: sorted(_forward(X, y, w, k)), "another order"),
+    (lambda X, y, w, k: _forward(X, y, w, 1) * k, "a column twice"),
+    (lambda X, y, w, k: _forward(X, y, w, k)[:-1], "return"),
+    (lambda X, y, w, k: [X.shape[1] - 1 - j for j in range(k)], "expected"),
+    (lambda X, y, w, k: [0.5] * k, "whole numbers"),
+    (lambda X, y, w, k: None, "returns None"),
+    (lambda X, y, w, k: "abc", "could not check"),
 ])
-def test_image_neighbourhood_wrong(capsys, func, hint):
-    ok, out = _run(capsys, ex.check_image_neighbourhood, func)
+def test_forward_selection_wrong(capsys, func, hint):
+    ok, out = _run(capsys, ex.check_forward_selection, func)
     assert not ok and hint in out
 
 
-def test_image_neighbourhood_none(capsys):
-    ok, out = _run(capsys, ex.check_image_neighbourhood, None)
+def test_forward_selection_none(capsys):
+    ok, out = _run(capsys, ex.check_forward_selection, None)
     assert not ok and "no answer yet" in out
 
-# ------------------------------------------------------------------------------------------ weighted ridge
-def _ridge(X, y, w, alpha, penalise_intercept=False, weighted=True):
+
+# ------------------------------------------------------------------------------------------- centred ridge
+def _centred(X, y, w, alpha, mean_w=None, gram_w=None, shift=True, order=1):
+    """A learner's centred weighted ridge; the keyword arguments make the typical mistakes."""
+    mw = w if mean_w is None else mean_w(w)
+    gw = w if gram_w is None else gram_w(w)
+    x_bar, y_bar = mw @ X / mw.sum(), mw @ y / mw.sum()
+    Xc, yc = X - x_bar, y - y_bar
+    coef = np.linalg.solve(Xc.T @ (gw[:, None] * Xc) + alpha * np.eye(X.shape[1]), Xc.T @ (gw * yc))
+    return (y_bar - x_bar @ coef if shift else y_bar, coef)[::order]
+
+
+def test_centred_ridge_right(capsys):
+    assert _run(capsys, ex.check_centred_ridge, _centred)[0]
+
+
+def test_centred_ridge_reference_is_the_library(capsys):
+    from aiaas_lib.explain import weighted_ridge
+    rng = np.random.default_rng(1)
+    X, y, w = rng.normal(size=(50, 3)) + 2, rng.normal(size=50), np.exp(rng.normal(size=50))
+    coef, intercept = weighted_ridge(X, y, w, alpha=3.0)
+    # two routes through well-conditioned float64 algebra: round-off only
+    assert np.allclose(np.r_[ex._ridge(X, y, w, 3.0)], np.r_[intercept, coef], atol=1e-10)
+    assert np.allclose(np.r_[ex._centred_ridge(X, y, w, 3.0)], np.r_[intercept, coef], atol=1e-10)
+
+
+def _sklearn(X, y, w, alpha):
+    from sklearn.linear_model import Ridge
+    model = Ridge(alpha=alpha).fit(X, y, sample_weight=w)
+    return model.intercept_, model.coef_
+
+
+def _column_of_ones(X, y, w, alpha):
     A = np.column_stack([np.ones(len(X)), X])
-    w = w if weighted else np.ones_like(w)
     penalty = alpha * np.eye(A.shape[1])
-    if not penalise_intercept:
-        penalty[0, 0] = 0
+    penalty[0, 0] = 0
     b = np.linalg.solve(A.T @ (w[:, None] * A) + penalty, A.T @ (w * y))
     return b[0], b[1:]
 
 
-def test_weighted_ridge_right(capsys):
-    assert _run(capsys, ex.check_weighted_ridge, _ridge)[0]
-
-
-def test_weighted_ridge_right_with_sklearn(capsys):
-    from sklearn.linear_model import Ridge
-
-    def func(X, y, w, alpha):
-        model = Ridge(alpha=alpha).fit(X, y, sample_weight=w)
-        return model.intercept_, model.coef_
-    assert _run(capsys, ex.check_weighted_ridge, func)[0]
-
-
-def test_weighted_ridge_right_with_library(capsys):
+def _library(X, y, w, alpha):
     from aiaas_lib.explain import weighted_ridge
-    assert _run(capsys, ex.check_weighted_ridge, lambda X, y, w, a: weighted_ridge(X, y, w, alpha=a)[::-1])[0]
+    coef, intercept = weighted_ridge(X, y, w, alpha)
+    return intercept, coef
 
 
 @pytest.mark.parametrize("func, hint", [
-    (lambda X, y, w, a: _ridge(X, y, w, a, penalise_intercept=True), "the intercept is penalised"),
-    (lambda X, y, w, a: _ridge(X, y, w, a, weighted=False), "unweighted ridge"),
-    (lambda X, y, w, a: _ridge(X, y, w, a, weighted=False, penalise_intercept=True), "ignores the weights and"),
-    (lambda X, y, w, a: _ridge(X, y, w, 0.0), "without the penalty"),
-    (lambda X, y, w, a: _ridge(X, y, w, a)[::-1], "intercept first"),
-    (lambda X, y, w, a: (0.0, np.zeros(X.shape[1])), "compare §2, step 3"),
+    (_sklearn, "'Ridge', a ready-made fit"),
+    (_library, "'weighted_ridge', a ready-made fit"),
+    (_column_of_ones, "'column_stack', as for a column of ones"),
+    (lambda X, y, w, a: _centred(X, y, w, a, mean_w=np.ones_like), "plain means"),
+    (lambda X, y, w, a: _centred(X, y, w, a, gram_w=lambda v: v / v.sum()), "divide the weights by their sum"),
+    (lambda X, y, w, a: _centred(X, y, w, a, gram_w=np.ones_like), "ignores the weights"),
+    (lambda X, y, w, a: _centred(X, y, w, a, shift=False), "the intercept is not"),
+    (lambda X, y, w, a: _centred(X, y, w, 0.0), "without the penalty"),
+    (lambda X, y, w, a: _centred(X, y, w, a, order=-1), "intercept first"),
+    (lambda X, y, w, a: (0.0, np.zeros(X.shape[1])), "compare ridge of §2"),
     (lambda X, y, w, a: (0.0, np.zeros(X.shape[1] + 1)), "slopes"),
     (lambda X, y, w, a: np.zeros(X.shape[1] + 1), "two things"),
     (lambda X, y, w, a: None, "returns None"),
     (lambda X, y, w, a: ("a", "b"), "could not check"),
 ])
-def test_weighted_ridge_wrong(capsys, func, hint):
-    ok, out = _run(capsys, ex.check_weighted_ridge, func)
+def test_centred_ridge_wrong(capsys, func, hint):
+    ok, out = _run(capsys, ex.check_centred_ridge, func)
     assert not ok and hint in out
 
 
-def test_weighted_ridge_none(capsys):
-    ok, out = _run(capsys, ex.check_weighted_ridge, None)
+def test_centred_ridge_none(capsys):
+    ok, out = _run(capsys, ex.check_centred_ridge, None)
     assert not ok and "no answer yet" in out

@@ -1,12 +1,14 @@
 """Exercise checks of notebook 10 (explaining with lime): used by notebooks/10_explaining_with_lime.ipynb.
 
-Exercise 10.1 has the learner write image LIME's neighbourhood (segment masks, perturbed images, kernel
-weights) and 10.2 LIME's weighted ridge with an unpenalised intercept; their checkers run the learner's function on
-fresh random inputs and name the usual mistake. Exercises 10.3 and 10.4 need the learner's own sweep of the kernel
-width and of the number of samples for a customer the notebook did not sweep; 10.5 writes the top-k overlap.
+Exercise 10.1 has the learner write lime's forward feature selection (what ``feature_selection="auto"`` does
+for 6 or fewer features) and 10.2 the weighted ridge by the centred route (weighted means, no column of ones);
+their checkers run the learner's function on fresh random inputs and name the usual mistake. Exercises 10.3 and
+10.4 need the learner's own sweep of the kernel width and of the number of samples for a customer the notebook
+did not sweep; 10.5 writes the top-k overlap.
 """
 from __future__ import annotations
 
+import types
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -22,110 +24,9 @@ def _top_k_overlap(a, b, k: int, key=np.abs) -> float:
     return len(set(top_a.tolist()) & set(top_b.tolist())) / k
 
 
-def _image_neighbourhood(image, segments, masks, visible=1, metric="cosine", root=True, square=True,
-                         kernel_width=0.25) -> tuple[np.ndarray, np.ndarray]:
-    """Perturbed images and kernel weights of image LIME for given masks; the keyword arguments build the
-    typical wrong versions."""
-    masks = np.asarray(masks, dtype=np.float64)
-    shown = masks if visible == 1 else 1 - masks
-    images = np.asarray(image, dtype=np.float64) * shown[:, segments]
-    on = masks.sum(axis=1)
-    if metric == "cosine":  # cosine distance to the all-ones row: 1 - on / sqrt(on * S)
-        d = 1 - np.sqrt(on / masks.shape[1])
-    elif metric == "similarity":
-        d = np.sqrt(on / masks.shape[1])
-    else:  # Euclidean: sqrt of the number of hidden segments
-        d = np.sqrt(masks.shape[1] - on)
-    k = np.exp(-(d ** 2 if square else d) / kernel_width ** 2)
-    return images, (np.sqrt(k) if root else k)
-
-
-def _random_segments(rng, shape, n_segments) -> np.ndarray:
-    """A random segmentation with labels 0..n_segments-1, every label used."""
-    segments = rng.integers(0, n_segments, shape)
-    segments.flat[rng.permutation(segments.size)[:n_segments]] = np.arange(n_segments)
-    return segments
-
-
-@exercise
-def check_image_neighbourhood(func: Callable) -> tuple[bool, str]:
-    """Exercise 10.1: ``func(image, segments, num_samples, seed)`` returns image LIME's neighbourhood
-    ``(masks, images, weights)``: ``masks`` (num_samples, S) of 0/1, each segment visible (1) or hidden (0) with
-    probability 1/2 and the first row all ones (the image itself); ``images`` (num_samples, H, W), the image with
-    its hidden segments painted black (0); ``weights`` (num_samples,), lime's image kernel
-    ``sqrt(exp(-d**2 / 0.25**2))`` of the cosine distance ``d`` of each mask to the all-ones row.
-
-    Checked on fresh random images and segmentations; any random draw of the masks is accepted.
-
-    Examples
-    --------
-    >>> def neighbourhood(image, segments, num_samples, seed):
-    ...     S = segments.max() + 1
-    ...     masks = np.random.RandomState(seed).randint(0, 2, (num_samples, S))
-    ...     masks[0] = 1
-    ...     d = 1 - masks.sum(axis=1) / np.sqrt(masks.sum(axis=1) * S)
-    ...     return masks, image * masks[:, segments], np.sqrt(np.exp(-d ** 2 / 0.25 ** 2))
-    >>> check_image_neighbourhood(neighbourhood)
-    ✓ image neighbourhood right: first row all ones, hidden segments black, kernel of the cosine distance
-    True
-    """
-    rng = np.random.default_rng(303)
-    for n, shape, n_segments in ((8, (6, 6), 4), (60, (12, 10), 9), (400, (28, 28), 25)):
-        image = rng.uniform(0.1, 1.0, shape)
-        segments = _random_segments(rng, shape, n_segments)
-        got = func(image.copy(), segments.copy(), n, int(rng.integers(1000)))
-        if got is None:
-            return False, "your function returns None: return (masks, images, weights)"
-        if not isinstance(got, (tuple, list)) or len(got) != 3:
-            return False, "return three arrays, (masks, images, weights)"
-        masks, images, weights = (np.asarray(a, dtype=np.float64) for a in got)
-        if masks.shape != (n, n_segments):
-            return False, (f"{n} samples of an image with {n_segments} segments: masks must have shape "
-                           f"({n}, {n_segments}), one 0/1 entry per segment; yours has {masks.shape}")
-        if not np.isin(masks, (0, 1)).all():
-            return False, "masks must hold only 0 (segment hidden) and 1 (segment visible)"
-        if not (masks[0] == 1).all():
-            return False, ("the first row must be all ones: the first sample is the image itself, and the cosine "
-                           "distance is measured to it")
-        if n >= 60 and not 0.3 < masks[1:].mean() < 0.7:
-            return False, (f"{masks[1:].mean():.0%} of your segments are visible; draw each one visible or hidden "
-                           "with probability 1/2, randint(0, 2, ...)")
-        images = images.reshape(-1, *shape) if images.size == n * image.size else images
-        want_images, want_weights = _image_neighbourhood(image, segments, masks)
-        if images.shape != want_images.shape:
-            return False, (f"images must have shape {want_images.shape}, one perturbed image per mask; "
-                           f"yours {images.shape}")
-        if not np.allclose(images, want_images, atol=1e-6):
-            if np.allclose(images, _image_neighbourhood(image, segments, masks, visible=0)[0], atol=1e-6):
-                return False, "you hide the segments whose mask is 1; a 1 means visible, 0 hidden (painted black)"
-            return False, ("images: keep the pixels of visible segments and paint the pixels of hidden ones 0 — "
-                           "image * masks[:, segments]")
-        weights = weights.reshape(-1)
-        if weights.shape != (n,):
-            return False, f"weights must have shape ({n},), one per sample; yours {weights.shape}"
-        if np.allclose(weights, want_weights, rtol=1e-7, atol=1e-12):
-            continue
-        mistakes = [
-            (dict(metric="euclidean"), "that is the Euclidean distance of the masks; lime's image kernel uses the "
-             "cosine distance to the all-ones row, 1 - cos, which lies in [0, 1] whatever the number of segments"),
-            (dict(metric="similarity"), "that is the cosine similarity; the distance is 1 minus it"),
-            (dict(root=False), "that is exp(-d²/w²); lime's kernel is its square root, sqrt(exp(-d²/w²))"),
-            (dict(square=False), "the kernel uses the squared distance d², not d"),
-            (dict(kernel_width=0.75 * np.sqrt(n_segments)), "that is the tabular default width 0.75·√S; "
-             "lime's image explainer uses kernel width 0.25 on the cosine distance"),
-        ]
-        for kwargs, hint in mistakes:
-            if np.allclose(weights, _image_neighbourhood(image, segments, masks, **kwargs)[1], rtol=1e-7, atol=1e-12):
-                return False, hint
-        i = int(np.argmax(np.abs(weights - want_weights)))
-        return False, (f"sample {i}: weight {want_weights[i]:.4g} expected, you return {weights[i]:.4g}; the first "
-                       "sample must weigh 1 — compare the notebook's kernel cell in §6")
-    return True, "image neighbourhood right: first row all ones, hidden segments black, kernel of the cosine distance"
-
-
 def _ridge(X, y, w, alpha, penalise_intercept=False, weighted=True) -> tuple[float, np.ndarray]:
-    """Weighted ridge ``(intercept, coef)`` by the normal equations; the keyword arguments build the typical wrong
-    versions."""
+    """Weighted ridge ``(intercept, coef)`` by the normal equations with a column of ones (the notebook's ``ridge``
+    of §2); the keyword arguments build the typical wrong versions."""
     A = np.column_stack([np.ones(len(X)), X])
     w = w if weighted else np.ones_like(w)
     penalty = alpha * np.eye(A.shape[1])
@@ -135,27 +36,171 @@ def _ridge(X, y, w, alpha, penalise_intercept=False, weighted=True) -> tuple[flo
     return float(b[0]), b[1:]
 
 
-@exercise
-def check_weighted_ridge(func: Callable) -> tuple[bool, str]:
-    """Exercise 10.2: ``func(X, y, weights, alpha)`` returns ``(intercept, coef)`` of LIME's local model: the
-    minimiser of ``sum_i w_i (y_i - b0 - X_i @ b)² + alpha * ||b||²`` — every sample weighted by its kernel weight,
-    the slopes penalised, the intercept not.
+def _r2(y, y_hat, w) -> float:
+    """Weighted R² (``explain.weighted_r2``, which is scikit-learn's ``score`` with ``sample_weight``)."""
+    y_bar = np.sum(w * y) / np.sum(w)
+    return float(1 - np.sum(w * (y - y_hat) ** 2) / np.sum(w * (y - y_bar) ** 2))
 
-    Checked on fresh random data with very unequal weights and a large ``alpha``, so that a penalised intercept or
-    ignored weights change the answer.
+
+def _forward_selection(X, y, w, k, weighted=True, joint=True, keep="max") -> list[int]:
+    """lime's ``LimeBase.forward_selection``: add, one at a time, the column whose weighted least-squares fit
+    (alpha 0) together with the columns chosen so far has the highest weighted R². The keyword arguments build
+    the typical wrong versions (unweighted, each candidate scored alone, the lowest R² kept)."""
+    w = w if weighted else np.ones_like(w)
+    chosen: list[int] = []
+    for _ in range(min(k, X.shape[1])):
+        scores = {}
+        for j in range(X.shape[1]):
+            if j in chosen:
+                continue
+            cols = chosen + [j] if joint else [j]
+            b0, b = _ridge(X[:, cols], y, w, 0.0)
+            scores[j] = _r2(y, b0 + X[:, cols] @ b, w)
+        chosen.append((max if keep == "max" else min)(scores, key=scores.get))  # first of equal scores, like lime
+    return chosen
+
+
+def _highest_weights(X, y, w, k) -> list[int]:
+    """lime's ``highest_weights`` rule on rows whose first sample is all ones: the ``k`` largest |slopes| of one
+    weighted ridge (alpha 0.01) on all columns."""
+    _, coef = _ridge(X, y, w, 0.01)
+    return np.argsort(-np.abs(coef), kind="stable")[:k].tolist()
+
+
+def _selection_problem(rng, n, m):
+    """Correlated columns (column 1 nearly repeats column 0) and very unequal weights, so that the typical wrong
+    selections pick other columns."""
+    X = rng.normal(size=(n, m))
+    X[:, 1] = X[:, 0] + 0.3 * rng.normal(size=n)
+    w = np.exp(rng.normal(0.0, 1.5, n))
+    near = w > np.quantile(w, 0.7)  # the samples that weigh most follow other columns
+    y = (2.0 * X[:, 0] + 1.6 * X[:, 1] + X @ rng.normal(0, 0.6, m) + 2.5 * near * X[:, m - 1]
+         + 0.5 * rng.normal(size=n))
+    return X, y, w
+
+
+@exercise
+def check_forward_selection(func: Callable) -> tuple[bool, str]:
+    """Exercise 10.1: ``func(X, y, weights, k)`` returns the ``k`` column indices lime's forward selection picks,
+    in the order it adds them: start with none; at each step fit, for every column not yet chosen, the weighted
+    least squares (ridge with alpha 0, intercept free) on the chosen columns plus that one, and add the column
+    whose fit has the highest weighted R² (``feature_selection="forward_selection"``, which lime's ``"auto"``
+    uses when 6 or fewer features are asked for).
+
+    Checked on fresh random data with nearly repeated columns and very unequal weights, so that lime's
+    ``highest_weights`` rule, scoring each column alone, or ignoring the weights pick other columns.
 
     Examples
     --------
-    >>> def ridge(X, y, weights, alpha):
-    ...     A = np.column_stack([np.ones(len(X)), X])
-    ...     penalty = alpha * np.eye(A.shape[1])
-    ...     penalty[0, 0] = 0
-    ...     b = np.linalg.solve(A.T @ (weights[:, None] * A) + penalty, A.T @ (weights * y))
-    ...     return b[0], b[1:]
-    >>> check_weighted_ridge(ridge)
-    ✓ weighted ridge right: kernel-weighted squares, slopes penalised, intercept free (lime's Ridge with sample_weight)
+    >>> def forward(X, y, weights, k):
+    ...     chosen = []
+    ...     for _ in range(k):
+    ...         r2 = {}
+    ...         for j in set(range(X.shape[1])) - set(chosen):
+    ...             A = np.column_stack([np.ones(len(X)), X[:, chosen + [j]]])
+    ...             b = np.linalg.solve(A.T @ (weights[:, None] * A), A.T @ (weights * y))
+    ...             y_bar = np.average(y, weights=weights)
+    ...             r2[j] = 1 - weights @ (y - A @ b) ** 2 / (weights @ (y - y_bar) ** 2)
+    ...         chosen.append(max(sorted(r2), key=r2.get))
+    ...     return chosen
+    >>> check_forward_selection(forward)
+    ✓ forward selection right: each step adds the column whose weighted fit with the chosen ones has the highest R²
     True
     """
+    rng = np.random.default_rng(1010)
+    for n, m, k in ((60, 5, 1), (200, 8, 3), (300, 10, 4), (300, 9, 6)):
+        X, y, w = _selection_problem(rng, n, m)
+        got = func(X.copy(), y.copy(), w.copy(), k)
+        if got is None:
+            return False, "your function returns None: return the k chosen column indices, in the order you add them"
+        got = np.asarray(got).reshape(-1)
+        if got.dtype.kind not in "iu" and not np.allclose(got, np.round(got)):
+            return False, f"return column indices (whole numbers), not {got[:3]}…: the index j of each chosen column"
+        got = [int(j) for j in got]
+        want = _forward_selection(X, y, w, k)
+        if got == want:
+            continue
+        if len(got) != k:
+            return False, f"k = {k}: return {k} column indices; yours has {len(got)}"
+        if len(set(got)) < len(got):
+            return False, (f"you choose a column twice ({got}): try only the columns not chosen yet, "
+                           "if j not in chosen")
+        if sorted(got) == sorted(want):
+            return False, (f"the right columns in another order ({got}, expected {want}): return them in the order "
+                           "you add them — the first is the single best column")
+        mistakes = [
+            (_highest_weights(X, y, w, k), "that is lime's highest_weights rule (the largest |slopes| of one fit on "
+             "all columns, §7); forward selection refits after each step with the chosen columns plus one candidate"),
+            (_forward_selection(X, y, w, k, joint=False), "you score each candidate column alone; fit it together "
+             "with the columns already chosen — a column that repeats a chosen one then adds little"),
+            (_forward_selection(X, y, w, k, weighted=False), "unweighted: weight both the fit and the R² by the "
+             "kernel weights, ridge(..., weights, alpha=0) and the weighted R² of §2 step 4"),
+            (_forward_selection(X, y, w, k, keep="min"), "you keep the candidate with the lowest R²; keep the "
+             "highest (the best fit)"),
+        ]
+        for wrong, hint in mistakes:
+            if got == wrong:
+                return False, hint
+        return False, (f"{n} samples, {m} columns, k = {k}: expected {want}, you return {got} — at each step fit "
+                       "ridge(X[:, chosen + [j]], y, weights, alpha=0) for every j not chosen and keep the best R²")
+    return True, ("forward selection right: each step adds the column whose weighted fit with the chosen ones "
+                  "has the highest R²")
+
+
+_READY_MADE = {"Ridge", "RidgeCV", "LinearRegression", "fit", "weighted_ridge", "ridge"}
+_COLUMN_OF_ONES = {"column_stack", "c_", "hstack", "concatenate", "insert", "append"}
+
+
+def _names(code: types.CodeType) -> set[str]:
+    """Global and attribute names a function's code uses, nested functions included."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def _centred_ridge(X, y, w, alpha, weighted_means=True, weighted_gram=True, normalised=False,
+                   shift_intercept=True) -> tuple[float, np.ndarray]:
+    """The weighted ridge by centring on the weighted means (what ``explain.weighted_ridge`` and scikit-learn do);
+    the keyword arguments build the typical wrong versions."""
+    m = w if weighted_means else np.ones_like(w)
+    x_bar, y_bar = m @ X / m.sum(), m @ y / m.sum()
+    Xc, yc = X - x_bar, y - y_bar
+    g = w / w.sum() if normalised else (w if weighted_gram else np.ones_like(w))
+    coef = np.linalg.solve(Xc.T @ (g[:, None] * Xc) + alpha * np.eye(X.shape[1]), Xc.T @ (g * yc))
+    return float(y_bar - x_bar @ coef if shift_intercept else y_bar), coef
+
+
+@exercise
+def check_centred_ridge(func: Callable) -> tuple[bool, str]:
+    """Exercise 10.2: ``func(X, y, weights, alpha)`` returns ``(intercept, coef)`` of LIME's local model — the
+    minimiser of ``sum_i w_i (y_i - b0 - X_i @ b)² + alpha * ||b||²`` — written in NumPy by the centred route:
+    weighted means ``x̄, ȳ``, the M×M system ``(Xcᵀ W Xc + alpha I) b = Xcᵀ W yc`` on the centred data, then
+    ``b0 = ȳ - x̄ @ b``. The result must equal the notebook's ``ridge`` (a column of ones, §2 step 3).
+
+    Checked on fresh random data with very unequal weights, off-centre columns and a large ``alpha``. An answer
+    that calls a ready-made fit (scikit-learn's ``Ridge``, ``ridge``, ``explain.weighted_ridge``) or builds a
+    column of ones is refused: the exercise is to write the centred maths.
+
+    Examples
+    --------
+    >>> def centred(X, y, weights, alpha):
+    ...     x_bar, y_bar = weights @ X / weights.sum(), weights @ y / weights.sum()
+    ...     Xc, yc = X - x_bar, y - y_bar
+    ...     coef = np.linalg.solve(Xc.T @ (weights[:, None] * Xc) + alpha * np.eye(X.shape[1]), Xc.T @ (weights * yc))
+    ...     return y_bar - x_bar @ coef, coef
+    >>> check_centred_ridge(centred)
+    ✓ centred ridge right: weighted means, the M×M system, intercept ȳ - x̄·b — the same fit as §2's column of ones
+    True
+    """
+    names = _names(func.__code__) if isinstance(getattr(func, "__code__", None), types.CodeType) else set()
+    if names & _READY_MADE:
+        return False, (f"your function calls {sorted(names & _READY_MADE)[0]!r}, a ready-made fit: write the centred "
+                       "maths in NumPy — weighted means, np.linalg.solve of the M×M system, then the intercept")
+    if names & _COLUMN_OF_ONES:
+        return False, (f"your function uses {sorted(names & _COLUMN_OF_ONES)[0]!r}, as for a column of ones (§2's "
+                       "route); this exercise centres X and y on their weighted means instead, with no extra column")
     rng = np.random.default_rng(404)
     for n, m, alpha in ((12, 2, 5.0), (80, 5, 20.0), (500, 9, 1.0)):
         X = rng.normal(size=(n, m)) + rng.normal(0, 2, m)  # columns off-centre, so the intercept matters
@@ -163,35 +208,38 @@ def check_weighted_ridge(func: Callable) -> tuple[bool, str]:
         y = 3.0 + X @ rng.normal(size=m) + 0.5 * rng.normal(size=n) + 2.0 * (w > np.median(w))
         got = func(X.copy(), y.copy(), w.copy(), alpha)
         if got is None:
-            return False, "your function returns None: return (intercept, coef)"
+            return False, "your function returns None: return (intercept, coef), like the notebook's ridge"
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             return False, "return two things, (intercept, coef): a number and one slope per column"
         b0, coef = got
         if np.ndim(b0) != 0 and np.ndim(coef) == 0:
-            return False, "you return (coef, intercept); return the intercept first, (intercept, coef)"
+            return False, "you return (coef, intercept); return the intercept first, (intercept, coef), like ridge"
         b0, coef = float(np.asarray(b0, dtype=np.float64).reshape(())), np.asarray(coef, dtype=np.float64).reshape(-1)
         if coef.shape != (m,):
             return False, f"{m} columns need {m} slopes; your coef has shape {coef.shape}"
-        want_b0, want = _ridge(X, y, w, alpha)
-        if np.allclose(np.r_[b0, coef], np.r_[want_b0, want], rtol=1e-6, atol=1e-8):
+        want = np.r_[_ridge(X, y, w, alpha)]
+        if np.allclose(np.r_[b0, coef], want, rtol=1e-6, atol=1e-8):
             continue
         mistakes = [
-            (dict(penalise_intercept=True), "the intercept is penalised too: alpha belongs on the slopes only, "
-             "so put 0 in the penalty matrix where it meets the column of ones"),
-            (dict(weighted=False), "that is the unweighted ridge: every sum carries the kernel weight, "
-             "A.T @ (weights[:, None] * A) and A.T @ (weights * y)"),
-            (dict(weighted=False, penalise_intercept=True), "that ignores the weights and penalises the intercept: "
-             "weight every sample by its kernel weight, and leave the intercept unpenalised"),
+            (dict(weighted_means=False), "you centre on the plain means; centre on the weighted means, "
+             "x̄ = weights @ X / weights.sum() (and ȳ likewise) — the unpenalised intercept makes the weighted "
+             "residuals sum to 0"),
+            (dict(normalised=True), "you divide the weights by their sum inside the system: that makes alpha "
+             "weigh sum(weights) times more; use the weights as they are in Xcᵀ W Xc and Xcᵀ W yc"),
+            (dict(weighted_gram=False), "the M×M system ignores the weights: Xc.T @ (weights[:, None] * Xc) and "
+             "Xc.T @ (weights * yc)"),
+            (dict(shift_intercept=False), "the slopes are right, the intercept is not: it is ȳ - x̄ @ coef, the "
+             "weighted mean of y minus the slopes times the weighted means of X"),
         ]
         for kwargs, hint in mistakes:
-            if np.allclose(np.r_[b0, coef], np.r_[_ridge(X, y, w, alpha, **kwargs)], rtol=1e-6, atol=1e-8):
+            if np.allclose(np.r_[b0, coef], np.r_[_centred_ridge(X, y, w, alpha, **kwargs)], rtol=1e-6, atol=1e-8):
                 return False, hint
         if np.allclose(np.r_[b0, coef], np.r_[_ridge(X, y, w, 0.0)], rtol=1e-6, atol=1e-8):
-            return False, f"that is weighted least squares without the penalty; add alpha = {alpha:g} on the slopes"
-        return False, (f"for {n} samples, {m} columns and alpha = {alpha:g} the intercept is {want_b0:.4f} and the "
-                       f"first slope {want[0]:.4f}; you return {b0:.4f} and {coef[0]:.4f} — compare §2, step 3")
-    return True, ("weighted ridge right: kernel-weighted squares, slopes penalised, intercept free "
-                  "(lime's Ridge with sample_weight)")
+            return False, f"that is weighted least squares without the penalty; add alpha = {alpha:g} on the diagonal"
+        return False, (f"for {n} samples, {m} columns and alpha = {alpha:g} the intercept is {want[0]:.4f} and the "
+                       f"first slope {want[1]:.4f}; you return {b0:.4f} and {coef[0]:.4f} — compare ridge of §2")
+    return True, ("centred ridge right: weighted means, the M×M system, intercept ȳ - x̄·b — the same fit as §2's "
+                  "column of ones")
 
 
 @exercise
