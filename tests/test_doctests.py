@@ -17,7 +17,7 @@ MODULES = [
     "serving.loading", "serving.openapi", "serving.text_runtime", "serving.explaining",
     "conformance", "conformance.core", "conformance.runner",
     "loadtest", "serving.source_design", "monitoring.drift", "monitoring.prometheus", "monitoring.traffic",
-    "compression", "compression.quantize", "compression.prune", "compression.kd", "compression.measure",
+    "compression", "compression.quantize", "compression.prune", "compression.kd", "compression.measure", "compression.compare",
     "compression.keras_classes",
     "generation", "generation.tokenizer", "generation.params", "generation.sampling", "generation.model",
     "generation.inference", "generation.decoding", "generation.training",

@@ -21,8 +21,9 @@ module                 what
 :mod:`.keras_classes`  ``PruningCallback`` (keeps the pruning masks during ``fit``) and
                        :func:`prune_during_fit`; ``Distiller`` (a KD ``train_step``) and :func:`distill`
 :mod:`.measure`        :func:`file_size`, :func:`gzip_size`, :func:`save_for_serving`, :func:`median_ms`,
-                       :func:`keras_latencies`, :class:`Candidate`, :func:`keras_candidate`,
-                       :func:`tflite_candidate`, :func:`compare` (the one table)
+                       :func:`keras_latencies` (also behind :func:`aiaas_lib.packaging.export.compare_formats`)
+:mod:`.compare`        :class:`Candidate`, :func:`keras_candidate`, :func:`tflite_candidate`,
+                       :func:`compare` (the one table)
 =====================  ====================================================================================
 
 Examples
@@ -32,9 +33,9 @@ Examples
 [True, False, True, False]
 """
 from aiaas_lib.compression.kd import kd_loss, soft_targets  # noqa: F401
+from aiaas_lib.compression.compare import Candidate, compare, keras_candidate, tflite_candidate  # noqa: F401
 from aiaas_lib.compression.measure import (  # noqa: F401
-    CALL_PATHS, Candidate, compare, file_size, gzip_size, keras_call_paths, keras_candidate, keras_latencies,
-    median_ms, save_for_serving, tflite_candidate,
+    CALL_PATHS, file_size, gzip_size, keras_call_paths, keras_latencies, median_ms, save_for_serving,
 )
 from aiaas_lib.compression.prune import (  # noqa: F401
     PolynomialSchedule, layer_sparsity, magnitude_mask, n_pruned, prunable_layers, prune, sparsity,

@@ -19,10 +19,8 @@ be as large as the float one (:func:`compare_formats` says so in a ``note``).
 """
 from __future__ import annotations
 
-import statistics
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,14 +82,6 @@ def _input_spec(model, target: str):
         )
     t = inputs[0]
     return tf.TensorSpec(tuple(t.shape), tf.as_dtype(str(t.dtype)), name=t.name)
-
-
-def _folder_size(path: Path) -> int:
-    """Bytes of a file, or of every file under a folder."""
-    path = Path(path)
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 # --------------------------------------------------------------------------------------------- SavedModel
@@ -531,17 +521,6 @@ def _as_batch(x):
     return np.asarray(x, dtype=np.float32)
 
 
-def _median_ms(fn: Callable, x, repeats: int) -> float:
-    """Median wall time of ``fn(x)`` in milliseconds, after one warm-up call."""
-    fn(x)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn(x)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
 def compare_formats(model, x, folder: str | Path, formats: Sequence[str] = FORMATS,
                     representative_data=None, repeats: int = 5) -> list[dict]:
     """Write ``model`` in each format and compare every format's outputs on ``x`` with Keras' ``model(x)``.
@@ -585,6 +564,8 @@ def compare_formats(model, x, folder: str | Path, formats: Sequence[str] = FORMA
     >>> [(r["format"], r["max_abs_diff"] < 1e-5) for r in rows]
     [('keras', True), ('onnx', True)]
     """
+    from aiaas_lib.compression.measure import file_size, median_ms
+
     import_tensorflow()
     import keras
 
@@ -634,10 +615,10 @@ def compare_formats(model, x, folder: str | Path, formats: Sequence[str] = FORMA
         rows.append({
             "format": fmt,
             "file": path.name,
-            "size_bytes": _folder_size(path),
+            "size_bytes": file_size(path),
             "max_abs_diff": float(np.max(np.abs(out - reference))),
             "top1_agreement": agreement,
-            "latency_ms": _median_ms(run, x, repeats),
+            "latency_ms": median_ms(run, x, repeats, warmup=1),
         })
     sizes = {r["format"]: r["size_bytes"] for r in rows if r["size_bytes"]}
     if "tflite_dynamic" in sizes and "tflite" in sizes and sizes["tflite_dynamic"] >= 0.9 * sizes["tflite"]:
