@@ -36,6 +36,16 @@ def _one_order(v, n, num_permutations, rng):  # draws the order once, outside th
     return phi / num_permutations
 
 
+def _by_position(v, n, num_permutations, rng):  # stores each gain at the position in the order, not at the player
+    phi = np.zeros(n)
+    for _ in range(num_permutations):
+        before = set()
+        for k, i in enumerate(rng.permutation(n)):
+            phi[k] += v(before | {i}) - v(before)
+            before.add(i)
+    return phi / num_permutations
+
+
 def _unweighted(v, n, num_permutations, rng):  # the plain mean over subsets: the coalition weight forgotten
     return ex._banzhaf(v, n)
 
@@ -66,6 +76,7 @@ def test_permutation_shapley_rejects_a_mean_of_two_orders_for_one(capsys):
     (lambda v, n, m, rng: m * _estimate(v, n, m, rng), "divide the summed contributions"),
     (lambda v, n, m, rng: -_estimate(v, n, m, rng), "signs are flipped"),
     (_unweighted, "|S|!(n−|S|−1)!/n!"),
+    (_by_position, "phi[order[k]]"),
     (lambda v, n, m, rng: _estimate(v, n, m, rng) + np.array([1.0, 0, 0, 0]), "telescope"),
     (_one_order, "new random order"),
     (lambda v, n, m, rng: np.zeros(3), "shape (4,)"),
@@ -107,35 +118,6 @@ def test_shapley_game_wrong(capsys, answer, hint):
     assert not ok and hint in out
 
 
-# one matrix that tells every criterion apart (rows = customers):
-# a: mean |value| 2 (the answer), signed mean 0;  b: signed mean 1 (the largest);  c: one value -3 (the largest
-# single |value|), mean |value| 0.75;  d: small everywhere;  e: |mean| 1.5 (the largest), signed mean -1.5
-VALUES = np.array([[2.0, 1.0, -3.0, 0.1, -1.5],
-                   [-2.0, 1.0, 0.0, 0.1, -1.5],
-                   [2.0, 1.0, 0.0, 0.1, -1.5],
-                   [-2.0, 1.0, 0.0, 0.1, -1.5]])
-NAMES = ["a", "b", "c", "d", "e"]
-
-
-def test_top_shap_feature_right(capsys):
-    assert _run(capsys, ex.check_top_shap_feature, "a", VALUES, NAMES)[0]
-
-
-@pytest.mark.parametrize("answer, hint", [
-    ("b", "mean *signed*"),
-    ("e", "|mean|"),
-    ("c", "single largest"),
-    ("d", "take its argmax"),
-    ("z", "not one of the column names"),
-    (0, "right column's position"),
-    (3, "a column's position"),
-    (None, "no answer yet"),
-])
-def test_top_shap_feature_wrong(capsys, answer, hint):
-    ok, out = _run(capsys, ex.check_top_shap_feature, answer, VALUES, NAMES)
-    assert not ok and hint in out
-
-
 def _deeplift(x, r, W, b, w_out):  # the right answer of exercise 09.2
     z, z_r = x @ W + b, r @ W + b
     still = np.isclose(z, z_r)
@@ -146,6 +128,10 @@ def _deeplift(x, r, W, b, w_out):  # the right answer of exercise 09.2
 def _deeplift_no_guard(x, r, W, b, w_out):  # divides 0 by 0 where a unit did not move
     z, z_r = x @ W + b, r @ W + b
     return (x - r) * (W @ ((np.maximum(z, 0) - np.maximum(z_r, 0)) / (z - z_r) * w_out))
+
+
+def _deeplift_no_w_out(x, r, W, b, w_out):  # the secant slopes, but never passed through the output weights
+    return _deeplift(x, r, W, b, np.ones_like(w_out))
 
 
 def _deeplift_multipliers(x, r, W, b, w_out):  # forgets to multiply by x - r
@@ -162,6 +148,8 @@ def test_deeplift_relu_right(capsys, seed):
     (lambda x, r, W, b, w: ex._deeplift_relu(x, r, W, b, w, slope="gradient"), "gradient × (x − r)"),
     (_deeplift_no_guard, "nan or inf"),
     (_deeplift_multipliers, "those are the multipliers"),
+    (_deeplift_no_w_out, "w_out are missing"),
+    (lambda x, r, W, b, w: (x - r) * (W @ (x @ W + b > 0)), "w_out are missing"),
     (lambda x, r, W, b, w: x * _deeplift_multipliers(x, r, W, b, w), "not by x"),
     (lambda x, r, W, b, w: -_deeplift(x, r, W, b, w), "signs are flipped"),
     (lambda x, r, W, b, w: _deeplift(x, r, W, b, w) + 0.1, "add up to"),
@@ -175,3 +163,10 @@ def test_deeplift_relu_right(capsys, seed):
 def test_deeplift_relu_wrong(capsys, answer, hint):
     ok, out = _run(capsys, ex.check_deeplift_relu, answer, seed=0)
     assert not ok and hint in out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_permutation_shapley_position_hint_with_one_order_too(capsys, seed):
+    # storing gains by position is efficient (it still telescopes), so only the hint tells it from a noisy estimate
+    ok, out = _run(capsys, ex.check_permutation_shapley, _by_position, seed=seed)
+    assert not ok and "phi[order[k]]" in out

@@ -37,6 +37,11 @@ def _order_gains(v, n: int) -> np.ndarray:
                      for order in permutations(range(n))])
 
 
+def _position_gains(v, n: int) -> np.ndarray:
+    """One row per order: what the player at position k adds (the mistake ``phi[k]`` for ``phi[order[k]]``)."""
+    return np.array([[v(order[:k + 1]) - v(order[:k]) for k in range(n)] for order in permutations(range(n))])
+
+
 def _exact_and_spread(v, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Exact Shapley values of ``v`` (the mean over all n! orders) and the std of each player's contribution."""
     gains = _order_gains(v, n)
@@ -47,6 +52,10 @@ def _banzhaf(v, n: int) -> np.ndarray:
     """The unweighted average of v(S ∪ {i}) − v(S) over the subsets S without i (the typical wrong weight)."""
     return np.array([np.mean([v(set(S) | {i}) - v(S) for k in range(n) for S in combinations(
         [j for j in range(n) if j != i], k)]) for i in range(n)])
+
+
+_POSITION_HINT = ("you stored each gain at its position in the order (phi[k] for the k-th player to join); "
+                  "store it at the player who joined: phi[order[k]], or loop `for i in order:` and add to phi[i]")
 
 
 @exercise
@@ -101,6 +110,11 @@ def check_permutation_shapley(answer, seed: int | None = None) -> tuple[bool, st
         tolerance = 5 * spread / np.sqrt(m) + 1e-9
         error = np.abs(got - exact)
         if (error > tolerance).any():
+            by_position = _position_gains(v, n)
+            near = 5 * by_position.std(axis=0) / np.sqrt(m) + 1e-9
+            if (np.abs(got - by_position.mean(axis=0)) <= near).all():
+                return False, (_POSITION_HINT + f" (your values are {error.max():.3g} away from the exact "
+                               "ones, and match the mean gain of the 1st, 2nd, … player to join)")
             return False, (f"efficient, but {error.max():.3g} away from the exact values (5 standard errors with {m} "
                            f"orders: {tolerance.max():.3g}); draw a new random order for each of the num_permutations "
                            "samples, with rng.permutation(n)")
@@ -108,6 +122,8 @@ def check_permutation_shapley(answer, seed: int | None = None) -> tuple[bool, st
         one = answer(v, n, 1, np.random.default_rng(rng.integers(2**32)))  # one order: that order's gains, exactly
         one = np.full(n, np.nan) if one is None else np.asarray(one, dtype=float).ravel()
         if one.shape != (n,) or not np.isclose(_order_gains(v, n), one, atol=1e-9).all(axis=1).any():
+            if one.shape == (n,) and np.isclose(_position_gains(v, n), one, atol=1e-9).all(axis=1).any():
+                return False, _POSITION_HINT
             if one.shape == (n,) and np.allclose(one, exact, atol=1e-9):
                 return False, ("you computed the exact values, not a permutation estimate: with num_permutations=1 "
                                "the estimate must be the gains of the one order drawn with rng.permutation(n)")
@@ -188,12 +204,17 @@ def check_deeplift_relu(answer, seed: int | None = None) -> tuple[bool, str]:
         if np.allclose(got, want, atol=1e-9):
             continue
         with np.errstate(divide="ignore", invalid="ignore"):
-            multipliers = W @ (np.where(np.isclose(z, z_r), z > 0, (np.maximum(z, 0) - np.maximum(z_r, 0))
-                                        / np.where(np.isclose(z, z_r), 1.0, z - z_r)) * w_out)
+            secant = np.where(np.isclose(z, z_r), z > 0, (np.maximum(z, 0) - np.maximum(z_r, 0))
+                              / np.where(np.isclose(z, z_r), 1.0, z - z_r))
+        multipliers = W @ (secant * w_out)
         if np.allclose(got, _deeplift_relu(x, r, W, b, w_out, slope="gradient"), atol=1e-9):
             return False, ("that is gradient × (x − r): the ReLU's derivative at x, not the secant slope "
                            "(relu(z) − relu(z_r)) / (z − z_r). Where a unit changes sign between r and x they differ, "
                            "and the contributions no longer add up to f(x) − f(r)")
+        if any(np.allclose(got, (x - r) * (W @ m), atol=1e-9) for m in (secant, (z > 0).astype(float))):
+            return False, ("the output layer's weights w_out are missing: each hidden unit's multiplier m_j "
+                           "reaches the output through w_out[j], so input k contributes "
+                           "(x_k − r_k) · Σ_j W[k, j] · m_j · w_out[j], i.e. (x − r) * (W @ (m * w_out))")
         if np.allclose(got, multipliers, atol=1e-9):
             return False, "those are the multipliers; a contribution is the multiplier times (x − r)"
         if np.allclose(got, x * multipliers, atol=1e-9):
@@ -256,37 +277,3 @@ def check_shapley_game(answer) -> tuple[bool, str]:
                        "List the 6 orders and each player's contribution when it joins")
     return False, ("they add up to 30 but are not the Shapley values: for each of the 6 orders write down what each "
                    "player adds when it joins, then average per player")
-
-
-@exercise
-def check_top_shap_feature(answer, values, names) -> tuple[bool, str]:
-    """Exercise 09.4: the name of the feature with the largest mean |SHAP value| over the rows of ``values``
-    (shape (n, n_features), columns named by ``names``).
-
-    Examples
-    --------
-    >>> check_top_shap_feature("b", np.array([[0.1, -2.0], [0.3, 1.0]]), ["a", "b"])
-    ✓ 'b' has the largest mean |SHAP value| (1.5): on average it moves the output most
-    True
-    """
-    values, names = np.asarray(values, dtype=float), list(names)
-    mean_abs = np.abs(values).mean(axis=0)
-    best = names[int(np.argmax(mean_abs))]
-    if isinstance(answer, (int, np.integer)) and not isinstance(answer, bool) and 0 <= answer < len(names):
-        right = "the right column" if names[int(answer)] == best else "a column"
-        return False, f"{int(answer)} is {right}'s position; give its name instead: names[{int(answer)}] = {names[int(answer)]!r}"
-    if not isinstance(answer, str) or answer not in names:
-        return False, f"{answer!r} is not one of the column names; pick from names, e.g. {names[0]!r}"
-    if answer == best:
-        return True, f"{answer!r} has the largest mean |SHAP value| ({mean_abs.max():.3g}): on average it moves the output most"
-    if answer == names[int(np.argmax(values.mean(axis=0)))]:
-        return False, (f"{answer!r} has the largest mean *signed* SHAP value; importance takes the absolute value first: "
-                       "np.abs(values).mean(axis=0)")
-    if answer == names[int(np.argmax(np.abs(values.mean(axis=0))))]:
-        return False, (f"{answer!r} has the largest |mean|, where positive and negative values cancel; take the mean of "
-                       "the absolute values: np.abs(values).mean(axis=0)")
-    if answer == names[int(np.argmax(np.abs(values).max(axis=0)))]:
-        return False, (f"{answer!r} has the single largest |value| (one row); the question asks for the mean over all "
-                       "rows: np.abs(values).mean(axis=0)")
-    return False, (f"{answer!r} has mean |SHAP value| {mean_abs[names.index(answer)]:.3g}, the top column has "
-                   f"{mean_abs.max():.3g}; compute np.abs(values).mean(axis=0) and take its argmax")
