@@ -80,17 +80,14 @@ def check_client_update(func) -> tuple[bool, str]:
 
     Examples
     --------
+    A function that trains in place on the server's array (the worked answer is in the solutions notebook):
+
     >>> def client_update(w, X, y, lr, epochs, batch_size, rng):
-    ...     w = w.copy()
-    ...     for _ in range(epochs):
-    ...         order = rng.permutation(len(X))
-    ...         for s in range(0, len(X), batch_size):
-    ...             b = order[s:s + batch_size]
-    ...             w = w - lr * X[b].T @ (1 / (1 + np.exp(-X[b] @ w)) - y[b]) / len(b)
+    ...     w[0] -= lr  # changes the server's array in place
     ...     return w
     >>> check_client_update(client_update)
-    ✓ same weights as the reference on 3 fresh clients, and the server's w was left unchanged
-    True
+    ✗ your function changed the w it was given: in FedAvg that is the server's global weights, ...
+    False
     """
     if not callable(func):
         return False, f"give a function client_update(w, X, y, lr, epochs, batch_size, rng), got {type(func).__name__}"
@@ -148,15 +145,16 @@ def check_dp_sgd_step(func) -> tuple[bool, str]:
 
     Examples
     --------
+    A function that returns nothing yet, and no function at all (the worked answer is in the solutions notebook):
+
     >>> def dp_sgd_step(w, X, y, lr, clip_norm, noise_multiplier, rng):
-    ...     p = 1 / (1 + np.exp(-X @ w))
-    ...     G = (p - y)[:, None] * X
-    ...     G = G * np.minimum(1, clip_norm / np.linalg.norm(G, axis=1))[:, None]
-    ...     noise = rng.normal(0, noise_multiplier * clip_norm, size=len(w))
-    ...     return w - lr * (G.sum(axis=0) + noise) / len(X)
+    ...     pass
     >>> check_dp_sgd_step(dp_sgd_step)
-    ✓ right on 3 fresh noiseless batches, and the noise has mean 0 and standard deviation σC (σ = 1.3, C = 0.5)
-    True
+    ✗ your function returned None: return the new weights w - lr * g̃
+    False
+    >>> check_dp_sgd_step(None)
+    ✗ no answer yet: replace None with your answer and run the cell again
+    False
     """
     if not callable(func):
         return False, ("give a function dp_sgd_step(w, X, y, lr, clip_norm, noise_multiplier, rng), "
@@ -242,9 +240,11 @@ def check_fgsm_step(answer) -> tuple[bool, str]:
 
     Examples
     --------
-    >>> check_fgsm_step([0.55, 1.0, 0.0, 0.3])
-    ✓ [0.55, 1.0, 0.0, 0.3]: every pixel moved by ε∞ in the loss-increasing direction, kept in [0, 1]
-    True
+    A step down the gradient instead of up:
+
+    >>> check_fgsm_step([0.45, 0.92, 0.07, 0.3])
+    ✗ that step lowers the loss (gradient descent); the attack goes up the gradient: x + ε∞·sign(g)
+    False
     """
     x, g, eps = np.array(FGSM["x"]), np.array(FGSM["gradient"]), FGSM["eps_inf"]
     got = _vector(answer, x.size)
