@@ -58,7 +58,7 @@ def test_rank_agreement_uses_absolute_values():
 
 @pytest.mark.parametrize("k", [0, 6, 2.5])
 def test_rank_agreement_refuses_k_out_of_range(k):
-    with pytest.raises(ValueError, match=r"k=.* must be an int between 1 and the number of features 5"):
+    with pytest.raises(ValueError, match=r"k=.* must be an integer in \[1, 5\] \(at most the number of features\)"):
         rank_agreement(np.arange(5.0), np.arange(5.0), k=k)
 
 
