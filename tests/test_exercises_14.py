@@ -5,16 +5,16 @@ import numpy as np
 import pytest
 
 from aiaas_lib.exercises import nb14_monitoring_and_updating as ex
-from aiaas_lib.monitoring import alert_level
 from _feedback import run_check as _run
 
 E, A = np.array(ex.SHARES["expected"]), np.array(ex.SHARES["actual"])
-RIGHT_LEVELS = {"tenure": "alert", "monthly_charges": "warn", "contract": "warn", "gender": "ok", "prediction": "alert"}
 
 
 def test_psi_value_right(capsys):
     assert _run(capsys, ex.check_psi_value, float(np.sum((A - E) * np.log(A / E))))[0]
     assert _run(capsys, ex.check_psi_value, 0.2282)[0]  # rounded to 4 decimals
+    assert _run(capsys, ex.check_psi_value, 0.23)[0]  # rounded to 2 decimals
+    assert not _run(capsys, ex.check_psi_value, 0.225)[0]
 
 
 @pytest.mark.parametrize("value, hint", [
@@ -35,31 +35,72 @@ def test_psi_value_none(capsys):
     assert not ok and "no answer yet" in out
 
 
-def test_alert_levels_right(capsys):
-    assert {k: alert_level(v) for k, v in ex.PSI_VALUES.items()} == RIGHT_LEVELS
-    assert _run(capsys, ex.check_alert_levels, dict(RIGHT_LEVELS))[0]
+def _interval(d, n_boot=2000, seed=0):
+    idx = np.random.default_rng(seed).integers(0, len(d), size=(n_boot, len(d)))
+    return np.quantile(d[idx].mean(axis=1), [0.025, 0.975])
 
 
-@pytest.mark.parametrize("change, hint", [
-    ({"monthly_charges": "ok"}, ">=, not >"),
-    ({"prediction": "warn"}, ">=, not >"),
-    ({"contract": "alert"}, "from 0.25 alert"),
-    ({"gender": "fine"}, "must be 'ok', 'warn' or 'alert'"),
+def _rule(low, high):
+    return "promote" if high < 0 else "roll back" if low > 0 else "wait"
+
+
+def _decide_right(loss_stable, loss_canary, n_boot=2000, seed=0):
+    return _rule(*_interval(np.asarray(loss_canary) - np.asarray(loss_stable), n_boot, seed))
+
+
+def _decide_wrong_sign(loss_stable, loss_canary):
+    return _rule(*_interval(np.asarray(loss_stable) - np.asarray(loss_canary)))
+
+
+def _decide_unpaired(loss_stable, loss_canary, n_boot=2000):
+    rng = np.random.default_rng(0)
+    n = len(loss_stable)
+    boot = (loss_canary[rng.integers(0, n, (n_boot, n))].mean(axis=1)
+            - loss_stable[rng.integers(0, n, (n_boot, n))].mean(axis=1))  # two independent resamples
+    return _rule(*np.quantile(boot, [0.025, 0.975]))
+
+
+def _decide_quantiles_of_d(loss_stable, loss_canary):
+    return _rule(*np.quantile(loss_canary - loss_stable, [0.025, 0.975]))
+
+
+def _decide_mean_sign(loss_stable, loss_canary):
+    return "promote" if np.mean(loss_canary - loss_stable) < 0 else "roll back"
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_decision_cases_are_clear_for_the_paired_rule_only(seed):
+    for expected, stable, canary in ex._decision_cases(np.random.default_rng(seed)):
+        assert (stable > 0).all() and (canary > 0).all()
+        assert _decide_right(stable, canary, seed=seed + 1) == expected
+        assert _decide_unpaired(stable, canary) == "wait"
+
+
+def test_promotion_decision_right(capsys):
+    assert _run(capsys, ex.check_promotion_decision, _decide_right)[0]
+    assert _run(capsys, ex.check_promotion_decision, lambda s, c: _decide_right(s, c, n_boot=500, seed=None))[0]
+
+
+@pytest.mark.parametrize("func, hint", [
+    (_decide_wrong_sign, "wrong sign"),
+    (_decide_unpaired, "unpaired"),
+    (_decide_quantiles_of_d, "quantiles of d itself"),
+    (_decide_mean_sign, "not from the mean's sign"),
+    (lambda s, c: "wait", "far too wide"),
+    (lambda s, c: "promote", "expected 'roll back', got 'promote'"),
+    (lambda s, c: True, "return 'promote', 'wait' or 'roll back'"),
+    (lambda s, c: "rollback", "return 'promote', 'wait' or 'roll back'"),
+    (lambda s, c: None, "returned None"),
+    (lambda s, c: 1 / 0, "could not check"),
+    ("abc", "give a function"),
 ])
-def test_alert_levels_wrong(capsys, change, hint):
-    ok, out = _run(capsys, ex.check_alert_levels, {**RIGHT_LEVELS, **change})
-    assert not ok and hint in out
+def test_promotion_decision_wrong(capsys, func, hint):
+    ok, out = _run(capsys, ex.check_promotion_decision, func)
+    assert not ok and hint in out, out
 
 
-def test_alert_levels_missing_and_wrong_type(capsys):
-    ok, out = _run(capsys, ex.check_alert_levels, {"tenure": "alert"})
-    assert not ok and "are missing" in out
-    ok, out = _run(capsys, ex.check_alert_levels, ["alert"] * 5)
-    assert not ok and "give a dict" in out
-
-
-def test_alert_levels_none(capsys):
-    ok, out = _run(capsys, ex.check_alert_levels, None)
+def test_promotion_decision_none(capsys):
+    ok, out = _run(capsys, ex.check_promotion_decision, None)
     assert not ok and "no answer yet" in out
 
 
