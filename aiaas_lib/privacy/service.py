@@ -1,4 +1,4 @@
-"""Used by notebook 16.
+"""Used by notebook 16 (and notebook 14, for :func:`service_env`: a seeded canary router).
 
 Tools for attacking (and so testing) the running model service from outside: the settings a server process
 starts with, hostile request bodies, a tampered model file, and a self-signed TLS certificate for localhost.
