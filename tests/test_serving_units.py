@@ -246,7 +246,7 @@ def test_runtime_refuses_bad_metadata():
     from aiaas_lib.serving.runtime import ModelRuntime
 
     model = keras.Sequential([keras.Input((2,), name="x"), keras.layers.Dense(1)])
-    with pytest.raises(ValueError, match="metadata kind='image'; expected one of \\['tabular', 'tensor'\\]"):
+    with pytest.raises(ValueError, match="metadata kind='image'; expected one of \\['tabular', 'tensor', 'tensors'\\]"):
         ModelRuntime("m", 1, model, {"kind": "image"})
     with pytest.raises(ValueError, match="tensor metadata lacks 'input_shape'"):
         ModelRuntime("m", 1, model, {"kind": "tensor"})

@@ -159,7 +159,8 @@ def test_left_out_column_is_refused(reg, tabular):
 @pytest.mark.parametrize("kind", ["image", "classifier"])
 def test_unknown_kind_is_refused_naming_the_inferred_one(reg, dense20, kind):
     with pytest.raises(SignatureError, match=rf"metadata\['kind'\]='{kind}' is not a kind the service serves; "
-                                             r"expected one of \['tabular', 'tensor', 'generation', 'embedding'\]\. "
+                                             r"expected one of \['tabular', 'tensor', 'tensors', 'generation', "
+                                             r"'embedding'\]\. "
                                              r"This model's inputs make it 'tensor'"):
         reg.register("plain", dense20, {"kind": kind})
 
@@ -206,14 +207,55 @@ def test_string_input_without_lookup_needs_data(reg, frame):
     assert reg.metadata("hashed")["input_schema"]["categorical"] == {"city": CITIES}
 
 
+def _two_inputs(a_shape=(3,)):
+    a, b = keras.Input(a_shape, name="a"), keras.Input((2,), name="b")
+    pooled = keras.layers.GlobalAveragePooling1D()(a) if len(a_shape) == 2 else a
+    return keras.Model({"a": a, "b": b}, keras.layers.Dense(1)(keras.layers.Concatenate()([pooled, b])))
+
+
 def test_unservable_inputs_are_refused_unless_infer_false(reg):
-    a, b = keras.Input((3,), name="a"), keras.Input((2,), name="b")
-    model = keras.Model({"a": a, "b": b}, keras.layers.Dense(1)(keras.layers.Concatenate()([a, b])))
-    with pytest.raises(SignatureError, match=r"cannot serve model .*inputs \{'a': \[3\], 'b': \[2\]\} are neither "
-                                             r"one numeric tensor.*infer=False"):
+    model = _two_inputs((None, 3))
+    with pytest.raises(SignatureError, match=r"cannot serve model .*inputs \{'a': \[None, 3\]\} have free "
+                                             r"dimensions \(None\); give the shapes they take as "
+                                             r"metadata=\{'inputs'.*infer=False"):
         reg.register("wide", model)
     reg.register("wide", model, {"note": "kept, not served"}, infer=False)
     assert "kind" not in reg.metadata("wide") and reg.metadata("wide")["note"] == "kept, not served"
+    reg.register("wide", model, {"inputs": {"a": [5, 3], "b": [2]}})  # the free dimension fixed: served
+    assert _served(reg, "wide").inputs == {"a": [5, 3], "b": [2]}
+
+
+def test_several_numeric_inputs_are_served_as_tensors(reg):
+    model = _two_inputs()
+    reg.register("two", model)
+    meta = reg.metadata("two")
+    assert (meta["kind"], meta["inputs"], meta["structure"]) == ("tensors", {"a": [3], "b": [2]}, "named")
+    x = {"a": np.ones((2, 3), "float32"), "b": np.zeros((2, 2), "float32")}
+    rt = _served(reg, "two")
+    inputs, n = rt.decode_columns({k: v.tolist() for k, v in x.items()})
+    np.testing.assert_allclose(rt.predict(inputs), model(x), rtol=0, atol=1e-5)
+    assert n == 2 and [i["shape"] for i in rt.v2_inputs()] == [[-1, 3], [-1, 2]]
+
+
+@pytest.mark.parametrize("metadata, message", [
+    ({"inputs": {"a": [4], "b": [2]}}, r"metadata\['inputs'\]\['a'\]=\[4\], but the model's input 'a' has shape \[3\]"),
+    ({"inputs": {"b": [2], "a": [3]}}, r"metadata\['inputs'\] must be \{name: shape\} of every input in the model's "
+                                       r"order; got \['b', 'a'\], but the model's inputs are \['a', 'b'\]"),
+    ({"structure": "list"}, r"metadata\['structure'\]='list', but the model takes its inputs as a dict"),
+    ({"background": {"a": [[1.0, 2.0, 3.0]], "b": [[1.0]]}}, r"metadata\['background'\] must be \{name: rows\}"),
+    ({"kind": "tabular"}, r"metadata\['kind'\]='tabular', but the model's inputs .* make it 'tensors'"),
+])
+def test_multi_input_metadata_is_checked_naming_the_key_and_the_fix(reg, metadata, message):
+    with pytest.raises(SignatureError, match=message):
+        reg.register("two", _two_inputs(), metadata)
+
+
+def test_multi_input_data_must_be_one_array_per_input(reg):
+    with pytest.raises(SignatureError, match=r"data must have one array per input of model .*\['a', 'b'\]; missing "
+                                             r"\['b'\], unknown \[\]"):
+        reg.register("two", _two_inputs(), data={"a": np.zeros((20, 3))})
+    with pytest.raises(SignatureError, match=r"data\['b'\] has shape \[20, 3\]; input 'b' takes \[n, 2\]"):
+        reg.register("two", _two_inputs(), data={"a": np.zeros((20, 3)), "b": np.zeros((20, 3))})
 
 
 def test_text_kinds_are_stored_as_given(reg, dense20):

@@ -3,7 +3,7 @@ also call :func:`tabular_metadata`); also imported by the CLI (``aiaas models re
 
 A Keras model's signature, read from the model itself, and the serving metadata it implies.
 
-The service (:mod:`aiaas_lib.serving.runtime`) serves two kinds of model, named by the ``kind`` key of a
+The service (:mod:`aiaas_lib.serving.runtime`) serves three kinds of model, named by the ``kind`` key of a
 version's registry metadata:
 
 ``tensor``
@@ -18,6 +18,14 @@ version's registry metadata:
     (a named multi-input model whose inputs are all single numbers is served this way too). Metadata:
     ``numeric``, ``categorical``, ``input_schema`` (:mod:`aiaas_lib.packaging.schema`), optionally ``background``
     rows (for ``:explain``).
+``tensors``
+    several named numeric inputs of fixed shapes, not all of shape ``(1,)``, e.g.
+    ``keras.Model({"image": keras.Input((8, 8, 1)), "meta": keras.Input((3,))}, ...)`` (or a list of inputs).
+    Metadata: ``inputs`` (``{name: shape}`` in the model's input order; a dict model's names are its keys),
+    ``structure`` (``"named"`` or ``"list"``: how the model is called), and given training rows ``data`` (a
+    dict of arrays, one per input), up to 50 ``background`` rows (``{name: rows}``) when all the inputs
+    together hold at most :data:`MAX_TENSORS_BACKGROUND_WIDTH` numbers. String inputs are served only as
+    columns of shape ``(1,)`` (kind ``tabular``).
 
 :func:`infer_signature` reads the inputs and outputs (name, dtype, shape); :func:`serving_metadata` turns
 them into those keys — the allowed values of a string column come from the ``StringLookup`` layer that
@@ -32,16 +40,20 @@ import difflib
 from collections.abc import Mapping, Sequence
 
 #: Kinds the TF Serving / KServe V2 routes serve (see the module docstring).
-SERVED_KINDS = ("tabular", "tensor")
+SERVED_KINDS = ("tabular", "tensor", "tensors")
 #: Kinds served by the OpenAI-compatible routes (token-id models: no signature checks).
 TEXT_KINDS = ("generation", "embedding")
 KINDS = SERVED_KINDS + TEXT_KINDS
 #: Keys that describe how to call the model; :func:`check_metadata` compares them with the model.
-SERVING_KEYS = ("kind", "numeric", "categorical", "input_schema", "input_shape", "dtype", "background")
+SERVING_KEYS = ("kind", "numeric", "categorical", "input_schema", "input_shape", "dtype", "inputs", "structure",
+                "background")
 #: A tensor model's stored background holds at most this many numbers (it lives in the registry's JSON) ...
 MAX_BACKGROUND_VALUES = 5_000
 #: ... and is stored only when at least this many rows fit (fewer would be a poor background).
 MIN_TENSOR_BACKGROUND = 10
+#: A ``tensors`` model stores background rows only when its inputs together hold at most this many numbers (the
+#: width :mod:`aiaas_lib.serving.explaining` explains value by value).
+MAX_TENSORS_BACKGROUND_WIDTH = 256
 
 
 class SignatureError(ValueError):
@@ -92,6 +104,7 @@ def infer_signature(model) -> dict:
         )
     struct = getattr(model, "_inputs_struct", None)
     structure = "named" if isinstance(struct, Mapping) else ("single" if len(inputs) == 1 else "list")
+    keys = {id(t): k for k, t in struct.items()} if structure == "named" else {}  # a dict model is called by key
 
     def describe(tensor, name=None) -> dict:
         shape = [None if d is None else int(d) for d in tuple(tensor.shape)[1:]]
@@ -101,7 +114,7 @@ def infer_signature(model) -> dict:
         history = getattr(tensor, "_keras_history", None)
         return str(getattr(getattr(history, "operation", None), "name", None) or tensor.name)
 
-    return {"structure": structure, "inputs": [describe(t) for t in inputs],
+    return {"structure": structure, "inputs": [describe(t, keys.get(id(t))) for t in inputs],
             "outputs": [describe(t, output_name(t)) for t in outputs]}
 
 
@@ -159,9 +172,9 @@ def tabular_metadata(X_train, numeric: Sequence[str], categorical: Sequence[str]
     }
 
 
-def _candidate_kinds(sig: dict, input_shape=None) -> tuple[list[str], str]:
+def _candidate_kinds(sig: dict, input_shape=None, shapes=None) -> tuple[list[str], str]:
     """(kinds the service could serve the signature as, preferred first; the reason when there is none).
-    ``input_shape``: a concrete shape the caller gave for an input with free dimensions."""
+    ``input_shape`` / ``shapes`` ({name: shape}): concrete shapes the caller gave for inputs with free dimensions."""
     inputs = sig["inputs"]
     bad = [i["name"] for i in inputs if not (_is_string(i["dtype"]) or _is_number(i["dtype"]))]
     if bad:
@@ -178,9 +191,24 @@ def _candidate_kinds(sig: dict, input_shape=None) -> tuple[list[str], str]:
         kinds.append("tabular")
     if kinds:
         return kinds, ""
-    shapes = {i["name"]: i["shape"] for i in inputs}
-    return [], (f"its inputs {shapes} are neither one numeric tensor nor one value of shape [1] per column "
-                "(strings are served only as columns of shape [1]); concatenate them inside the model")
+    strings = {i["name"]: i["shape"] for i in inputs if _is_string(i["dtype"])}
+    wide = {n: shape for n, shape in strings.items() if shape != [1]}
+    if wide:
+        return [], (f"its string inputs {wide} have shapes other than [1], and strings are served only as columns "
+                    "of shape [1] (one value per input, kind 'tabular'): give each string column its own "
+                    "keras.Input((1,), dtype='string'), or turn the text into numbers before the model")
+    if strings:
+        others = {i["name"]: i["shape"] for i in inputs if i["shape"] != [1]}
+        return [], (f"its string inputs {sorted(strings)} are served only as columns of a tabular model, whose every "
+                    f"input has shape [1], but inputs {others} do not: give each column its own input of shape [1], "
+                    "or turn the strings into numbers before the model")
+    shapes = shapes if isinstance(shapes, Mapping) else {}
+    free = {i["name"]: i["shape"] for i in inputs
+            if None in i["shape"] and not _fits(shapes.get(i["name"]), i["shape"])}
+    if free:
+        return [], (f"its inputs {free} have free dimensions (None); give the shapes they take as "
+                    "metadata={'inputs': {name: [...], ...}}")
+    return ["tensors"], ""
 
 
 def serving_metadata(model, data=None, n_background: int = 50, seed: int = 0, given: Mapping | None = None) -> dict:
@@ -189,16 +217,18 @@ def serving_metadata(model, data=None, n_background: int = 50, seed: int = 0, gi
     Parameters
     ----------
     model : keras.Model
-        A built model (see the module docstring for the two shapes the service serves).
+        A built model (see the module docstring for the three kinds the service serves).
     data : DataFrame or array, optional
         Training rows. For a tabular model: numeric ranges, allowed categories, ``n_background`` background
         rows for explanations and the data hash (:func:`tabular_metadata`). Without it the categories come
         from the model's ``StringLookup`` layers and there are no background rows (``:explain`` then needs
         them elsewhere). For a tensor model: the data hash and, for narrow inputs, background rows (see the
-        module docstring; without them ``:explain`` uses a zero baseline).
+        module docstring; without them ``:explain`` uses a zero baseline). For a ``tensors`` model: the same,
+        from a dict of arrays, one per input name.
     given : dict, optional
         Metadata the caller wrote: its ``kind`` picks between two possible kinds, its ``input_schema`` is
-        used instead of reading the vocabularies, its ``input_shape`` fixes free dimensions.
+        used instead of reading the vocabularies, its ``input_shape`` (``inputs`` for a ``tensors`` model)
+        fixes free dimensions.
 
     Returns
     -------
@@ -218,12 +248,18 @@ def serving_metadata(model, data=None, n_background: int = 50, seed: int = 0, gi
     >>> meta = serving_metadata(model)
     >>> meta["kind"], meta["input_shape"], meta["dtype"]
     ('tensor', [20], 'float32')
+    >>> image, extra = keras.Input((8, 8, 1), name="image"), keras.Input((3,), name="meta")
+    >>> joined = keras.layers.Concatenate()([keras.layers.Flatten()(image), extra])
+    >>> two = keras.Model({"image": image, "meta": extra}, keras.layers.Dense(1)(joined))
+    >>> meta = serving_metadata(two)
+    >>> meta["kind"], meta["inputs"], meta["structure"]
+    ('tensors', {'image': [8, 8, 1], 'meta': [3]}, 'named')
     """
     import numpy as np
 
     given = dict(given or {})
     sig = infer_signature(model)
-    kinds, why = _candidate_kinds(sig, given.get("input_shape"))
+    kinds, why = _candidate_kinds(sig, given.get("input_shape"), given.get("inputs"))
     name = getattr(model, "name", "model")
     if not kinds:
         raise SignatureError(
@@ -243,6 +279,20 @@ def serving_metadata(model, data=None, n_background: int = 50, seed: int = 0, gi
             if rows >= MIN_TENSOR_BACKGROUND and list(arr.shape[1:]) == list(meta["input_shape"]):
                 pick = np.sort(np.random.default_rng(seed).choice(len(arr), rows, replace=False))
                 meta["background"] = arr[pick].astype(np.float32).tolist()
+        return meta
+    if kind == "tensors":
+        fixed = given["inputs"] if isinstance(given.get("inputs"), Mapping) else {}
+        shapes = {i["name"]: ([int(d) for d in fixed[i["name"]]] if None in i["shape"] else i["shape"])
+                  for i in sig["inputs"]}
+        meta.update(inputs=shapes, structure=sig["structure"])
+        if data is not None:
+            arrays = _tensors_data(data, shapes, name)
+            meta["data_sha256"] = array_hash(*arrays.values())
+            n, width = len(next(iter(arrays.values()))), sum(int(np.prod(s)) for s in shapes.values())
+            rows = min(n_background, n, MAX_BACKGROUND_VALUES // max(width, 1))
+            if width <= MAX_TENSORS_BACKGROUND_WIDTH and rows >= MIN_TENSOR_BACKGROUND:
+                pick = np.sort(np.random.default_rng(seed).choice(n, rows, replace=False))
+                meta["background"] = {k: a[pick].astype(np.float32).tolist() for k, a in arrays.items()}
         return meta
     numeric = [i["name"] for i in sig["inputs"] if _is_number(i["dtype"])]
     categorical = [i["name"] for i in sig["inputs"] if _is_string(i["dtype"])]
@@ -270,6 +320,68 @@ def serving_metadata(model, data=None, n_background: int = 50, seed: int = 0, gi
         )
     schema = {"numeric": {c: {} for c in numeric}, "categorical": {c: vocabularies[c] for c in categorical}}
     return {**meta, "input_schema": schema}
+
+
+def _tensors_data(data, shapes: Mapping, name: str) -> dict:
+    """Training rows of a ``tensors`` model: {input name: float array (n, *shape)}, one per input, the same n."""
+    import numpy as np
+
+    if not isinstance(data, Mapping):
+        raise SignatureError(f"data for the multi-input model {name!r} must be a dict of arrays, one per input "
+                             f"{list(shapes)}; got {type(data).__name__}")
+    missing, unknown = [k for k in shapes if k not in data], sorted(set(map(str, data)) - set(shapes))
+    if missing or unknown:
+        raise SignatureError(f"data must have one array per input of model {name!r}, {list(shapes)}; missing "
+                             f"{missing}, unknown {unknown}")
+    arrays, counts = {}, set()
+    for key, shape in shapes.items():
+        try:
+            arr = np.asarray(data[key], dtype=np.float32)
+        except (TypeError, ValueError):
+            raise SignatureError(f"data[{key!r}] must be an array of numbers") from None
+        if list(arr.shape[1:]) != list(shape) or not len(arr):
+            raise SignatureError(f"data[{key!r}] has shape {list(arr.shape)}; input {key!r} takes [n, "
+                                 f"{', '.join(map(str, shape))}] (n > 0)")
+        arrays[key] = arr
+        counts.add(len(arr))
+    if len(counts) > 1:
+        rows = {k: len(a) for k, a in arrays.items()}
+        raise SignatureError(f"data's arrays have different numbers of rows {rows}; give the same rows of every input")
+    return arrays
+
+
+def _check_tensors(metadata: Mapping, inferred: Mapping) -> None:
+    """A ``tensors`` model's caller-written ``inputs``, ``structure`` and ``background`` against the model."""
+    import numpy as np
+
+    shapes = inferred["inputs"]
+    given = metadata.get("inputs", shapes)
+    if not isinstance(given, Mapping) or list(given) != list(shapes):
+        names = list(given) if isinstance(given, Mapping) else given
+        raise SignatureError(f"metadata['inputs'] must be {{name: shape}} of every input in the model's order; got "
+                             f"{names!r}, but the model's inputs are {list(shapes)}: {_fix('inputs')}")
+    for key, shape in given.items():
+        if list(shape) != list(shapes[key]) and not _fits(shape, shapes[key]):
+            raise SignatureError(f"metadata['inputs'][{key!r}]={list(shape)!r}, but the model's input {key!r} has "
+                                 f"shape {shapes[key]!r}: {_fix('inputs')}")
+    if metadata.get("structure", inferred["structure"]) != inferred["structure"]:
+        raise SignatureError(f"metadata['structure']={metadata['structure']!r}, but the model takes its inputs as a "
+                             f"{'dict' if inferred['structure'] == 'named' else 'list'} ({inferred['structure']!r}): "
+                             f"{_fix('structure')}")
+    background = metadata.get("background")
+    if background is None:
+        return
+    found = None
+    if isinstance(background, Mapping) and list(background) == list(given):
+        try:
+            found = {k: list(np.asarray(v, dtype=np.float64).shape) for k, v in background.items()}
+        except (TypeError, ValueError):
+            found = None
+    ok = found is not None and all(s[:1] and s[0] > 0 and s[1:] == list(given[k]) for k, s in found.items())
+    if not ok or len({s[0] for s in found.values()}) != 1:
+        raise SignatureError(f"metadata['background'] must be {{name: rows}} for every input {list(given)}, the same "
+                             f"number of rows each, rows of the input's shape; got shapes {found}: "
+                             f"{_fix('background')}")
 
 
 def _fix(key: str) -> str:
@@ -317,6 +429,9 @@ def check_metadata(metadata: Mapping, inferred: Mapping) -> None:
                 )
         shape = metadata.get("input_shape", inferred["input_shape"])
         _check_tensor_background(metadata.get("background"), shape)
+        return
+    if kind == "tensors":
+        _check_tensors(metadata, inferred)
         return
     num, cat = inferred["numeric"], inferred["categorical"]
     for key, mine, other in (("numeric", num, cat), ("categorical", cat, num)):
@@ -403,15 +518,15 @@ def resolve_metadata(model, metadata: Mapping | None = None, data=None) -> dict:
     Traceback (most recent call last):
     ...
     aiaas_lib.packaging.signature.SignatureError: metadata['kind']='image' is not a kind the service serves; expected one
-    of ['tabular', 'tensor', 'generation', 'embedding']. This model's inputs make it 'tensor': write that, or
-    leave 'kind' out and the registry infers it
+    of ['tabular', 'tensor', 'tensors', 'generation', 'embedding']. This model's inputs make it 'tensor': write
+    that, or leave 'kind' out and the registry infers it
     """
     metadata = dict(metadata or {})
     kind = metadata.get("kind")
     if kind in TEXT_KINDS:
         return metadata
     if kind is not None and kind not in SERVED_KINDS:
-        kinds, _ = _candidate_kinds(infer_signature(model), metadata.get("input_shape"))
+        kinds, _ = _candidate_kinds(infer_signature(model), metadata.get("input_shape"), metadata.get("inputs"))
         hint = (f"This model's inputs make it {kinds[0]!r}: write that, or leave 'kind' out and the registry infers it"
                 if kinds else "To store a model the service does not serve, register it with infer=False")
         raise SignatureError(f"metadata['kind']={kind!r} is not a kind the service serves; expected one of "

@@ -35,6 +35,12 @@ values otherwise), Shapley values of the groups are estimated from antithetic pe
 (the mean background row, or zeros), and each value gets an equal share of its group's value. The values add up
 exactly (each permutation's gains sum to f(x) - f(baseline)); the reply says the groups and the cost, which is
 bounded by :data:`EVAL_BUDGET` model rows and :data:`MAX_EXPLAIN_NUMBERS` input numbers per instance.
+
+Multi-input (``tensors``) models (:class:`MultiTensorExplainer`) are explained model-agnostically: their inputs are
+flattened and concatenated in input order and explained as above (``permutation`` for at most
+:data:`MAX_TENSOR_VALUES` numbers in all, else ``permutation over patches`` with groups per input, the
+:data:`MAX_TENSOR_GROUPS` shared among the inputs by width, at least one each); ``values`` is an object
+``{input name: values of its shape}``.
 """
 from __future__ import annotations
 
@@ -189,8 +195,9 @@ class TensorExplainer:
     def __init__(self, runtime):
         from aiaas_lib.explain import shap_explainer
 
-        self.rt, shape = runtime, list(runtime.input_shape)
-        self.width = width = int(np.prod(shape))
+        self.rt, self.shape = runtime, list(runtime.input_shape)
+        shape = self.shape
+        self.width = int(np.prod(shape))
         stored = runtime.metadata.get("background")
         if stored:
             background = np.asarray(stored, np.float32)[:MAX_TENSOR_BACKGROUND]
@@ -206,8 +213,8 @@ class TensorExplainer:
                 # gradient overrides in TensorFlow's registry and breaks later training in the process
                 raise TypeError(f"layers DeepLIFT has no rule for here: {', '.join(other)}")
             deep = shap_explainer(runtime.model, background, kind="deep")
-            self._explain = lambda x: self._flat(deep(x.astype(np.float32)))
-            values, base = self._explain(probe.astype(np.float32))
+            self._explain = lambda flat: self._flat(deep(flat.reshape(-1, *shape).astype(np.float32)))
+            values, base = self._explain(self._flatten(probe))
             pred = runtime.predict(probe.astype(np.float32)).reshape(len(probe), -1)
             gap = float(np.abs(values.sum(axis=1) + base - pred).max())
             ok = gap <= 1e-4 * max(1.0, float(np.abs(pred).max()))
@@ -217,37 +224,55 @@ class TensorExplainer:
             why = f"DeepExplainer does not fit this model ({type(err).__name__}: {last[:200]})"
         if not why:
             self.method, self.reason = "deep", "DeepExplainer adds up on this model"
-            self.rows_per_instance = len(background)
-        elif width <= MAX_TENSOR_VALUES:
+            self.rows_per_instance = self.background_rows = len(background)
+        else:
+            self._agnostic(f"{why}; ", " is used instead", self._flatten(background), bool(stored),
+                           lambda: value_groups(shape))
+
+    def _agnostic(self, why: str, instead: str, background: np.ndarray, stored: bool, groups_of) -> None:
+        """Set up the model-agnostic explainer over flattened values (``background``: (rows, width)):
+        permutation value by value when narrow, else over the groups ``groups_of()`` returns."""
+        from aiaas_lib.explain import shap_explainer
+
+        width = self.width
+        if width <= MAX_TENSOR_VALUES:
             background = background[:MIN_BACKGROUND]
             evals = max(2 * width + 1, min(PERMUTATION_EVALS, EVAL_BUDGET // len(background)))
             background = background[:max(1, EVAL_BUDGET // evals)]
-
-            def f(flat):  # flattened rows → (n, outputs)
-                return runtime.predict(flat.reshape(-1, *shape).astype(np.float32)).reshape(len(flat), -1)
-
-            perm = shap_explainer(f, background.reshape(len(background), -1), kind="permutation",
-                                  max_evals=evals, seed=0)
-            self._explain = lambda x: self._flat(perm(x.reshape(len(x), -1)))
+            perm = shap_explainer(self._predict_flat, background, kind="permutation", max_evals=evals, seed=0)
+            self._explain = lambda flat: self._flat(perm(flat))
             self.method, self.rows_per_instance = "permutation", evals * len(background)
-            self.reason = f"{why}; a permutation explainer over the {width} input values is used instead"
+            self.reason = f"{why}a permutation explainer over the {width} input values{instead}"
         else:
-            groups, described = value_groups(shape)
+            groups, described = groups_of()
             n_groups = int(groups.max()) + 1
             pairs = min(TENSOR_PERMUTATIONS, EVAL_BUDGET // (n_groups + 1),
                         MAX_EXPLAIN_NUMBERS // ((n_groups + 1) * width)) // 2
             permutations = 2 * max(1, pairs)
-            baseline = background.reshape(len(background), -1).mean(axis=0)
+            baseline = background.mean(axis=0)
             if stored:
                 self.baseline = f"the mean of {len(background)} background rows stored at registration"
-            self._explain = lambda x: self._patches(x, groups, n_groups, baseline, permutations)
+            self._explain = lambda flat: self._patches(flat, groups, n_groups, baseline, permutations)
             self.method = "permutation over patches"
             self.rows_per_instance = permutations * (n_groups + 1)
-            self.reason = (f"{why}; the {width} input values are too many to explain one by one (more than "
+            self.reason = (f"{why}the {width} input values are too many to explain one by one (more than "
                            f"{MAX_TENSOR_VALUES}), so Shapley values of {described} are estimated from "
                            f"{permutations} permutations, and each value gets an equal share of its group's value")
             background = baseline[None]
         self.background_rows = len(background)
+
+    def _flatten(self, x) -> np.ndarray:
+        """Model inputs (n, *shape) → float32 rows (n, width)."""
+        x = np.asarray(x, np.float32)
+        return x.reshape(len(x), -1)
+
+    def _unflatten(self, flat: np.ndarray):
+        """Values per row (n, width) → the shape of the model's input, (n, *shape)."""
+        return flat.reshape(len(flat), *self.shape)
+
+    def _predict_flat(self, flat: np.ndarray) -> np.ndarray:
+        """The model's outputs (n, outputs) for flattened input rows (n, width)."""
+        return self.rt.predict(self._unflatten(np.asarray(flat, np.float32))).reshape(len(flat), -1)
 
     def _patches(self, x, groups, n_groups, baseline, permutations):
         """Values (n, width, outputs) and base (n, outputs) of the patch explainer (see the module docstring)."""
@@ -263,7 +288,7 @@ class TensorExplainer:
         values, base = [], []
         for row in np.asarray(x, np.float32).reshape(len(x), -1):
             chain = np.where(present, row, baseline).astype(np.float32).reshape(-1, self.width)
-            out = self.rt.predict(chain.reshape(-1, *self.rt.input_shape)).reshape(len(orders), n_groups + 1, -1)
+            out = self._predict_flat(chain).reshape(len(orders), n_groups + 1, -1)
             gains = np.diff(out.astype(np.float64), axis=1)  # (orders, groups in join order, outputs)
             per_group = np.zeros((n_groups, out.shape[-1]))
             for order, gain in zip(orders, gains):
@@ -285,15 +310,83 @@ class TensorExplainer:
                 "model_rows_per_instance": int(self.rows_per_instance),
                 "background_rows": int(self.background_rows)}
 
-    def __call__(self, x: np.ndarray):
-        values, base = self._explain(np.asarray(x))
-        k = np.argmax(self.rt.predict(np.asarray(x, np.float32)).reshape(len(x), -1), axis=1)
-        rows = np.arange(len(x))
-        return values[rows, :, k].reshape(len(x), *self.rt.input_shape), base[rows, k], k
+    def __call__(self, x):
+        flat = self._flatten(x)
+        values, base = self._explain(flat)
+        k = np.argmax(self._predict_flat(flat), axis=1)
+        rows = np.arange(len(flat))
+        return self._unflatten(values[rows, :, k]), base[rows, k], k
 
 
-def value_groups(shape) -> tuple[np.ndarray, str]:
-    """The group (patch) of every value of a flattened input of ``shape``, at most :data:`MAX_TENSOR_GROUPS`
+class MultiTensorExplainer(TensorExplainer):
+    """Attributions per input value of one loaded multi-input (``tensors``) runtime, model-agnostic: the inputs are
+    flattened and concatenated in input order, explained like one tensor (:class:`TensorExplainer`'s permutation
+    explainer for at most :data:`MAX_TENSOR_VALUES` numbers in all, else permutation over patches, the
+    :data:`MAX_TENSOR_GROUPS` groups shared among the inputs by width, at least one each), and split back:
+    ``explainer(inputs)`` → ``(values {name: (n, *shape)}, base_values (n,), output_index (n,))``.
+
+    Examples
+    --------
+    >>> from aiaas_lib.env import import_tensorflow; tf = import_tensorflow(); import keras
+    >>> from aiaas_lib.serving.runtime import ModelRuntime
+    >>> a, b = keras.Input((2,), name="a"), keras.Input((3,), name="b")
+    >>> model = keras.Model({"a": a, "b": b}, keras.layers.Dense(1)(keras.layers.Concatenate()([a, b])))
+    >>> rt = ModelRuntime("demo", 1, model, {"kind": "tensors", "inputs": {"a": [2], "b": [3]}})
+    >>> explainer = explainer_for(rt)
+    >>> explainer.info["method"]
+    'permutation'
+    >>> x = {"a": np.array([[1.0, 2.0]], np.float32), "b": np.array([[0.5, -1.0, 3.0]], np.float32)}
+    >>> values, base, k = explainer(x)
+    >>> {n: v.shape for n, v in values.items()}
+    {'a': (1, 2), 'b': (1, 3)}
+    >>> bool(abs(values["a"].sum() + values["b"].sum() + base[0] - rt.predict(x)[0, 0]) < 1e-4)
+    True
+    """
+
+    def __init__(self, runtime):
+        self.rt, self.shapes = runtime, {n: list(shape) for n, shape in runtime.inputs.items()}
+        self.sizes = [int(np.prod(shape)) for shape in self.shapes.values()]
+        self.width = sum(self.sizes)
+        stored = runtime.metadata.get("background")
+        if stored:
+            background = self._flatten({n: np.asarray(stored[n], np.float32)[:MAX_TENSOR_BACKGROUND]
+                                        for n in self.shapes})
+            self.baseline = f"{len(background)} background rows stored at registration"
+        else:
+            background = np.zeros((1, self.width), np.float32)
+            self.baseline = ("zeros (no background rows stored: register with data=<one array per input> for a "
+                             "better one)")
+        inputs = ", ".join(f"{n!r} {list(shape)}" for n, shape in self.shapes.items())
+        why = (f"a model with {len(self.shapes)} inputs ({inputs}) is explained model-agnostically over their values, "
+               "flattened and concatenated in input order; ")
+        self._agnostic(why, " is used", background, bool(stored), self._groups)
+
+    def _groups(self) -> tuple[np.ndarray, str]:
+        """Groups per input (:func:`value_groups`), the :data:`MAX_TENSOR_GROUPS` shared by width, one at least."""
+        share = [max(1, MAX_TENSOR_GROUPS * size // self.width) for size in self.sizes]
+        while sum(share) > MAX_TENSOR_GROUPS and max(share) > 1:
+            share[int(np.argmax(share))] -= 1
+        groups, parts, offset = [], [], 0
+        for (name, shape), most in zip(self.shapes.items(), share):
+            found, described = value_groups(shape, most)
+            groups.append(found + offset)
+            offset += int(found.max()) + 1
+            parts.append(f"{name!r}: {described}")
+        return np.concatenate(groups), f"{offset} groups ({'; '.join(parts)})"
+
+    def _flatten(self, x) -> np.ndarray:
+        """{name: (n, *shape)} → float32 rows (n, width), the inputs concatenated in input order."""
+        n = len(next(iter(x.values())))
+        return np.concatenate([np.asarray(x[name], np.float32).reshape(n, -1) for name in self.shapes], axis=1)
+
+    def _unflatten(self, flat: np.ndarray) -> dict:
+        """Rows (n, width) → {name: (n, *shape)}."""
+        parts = np.split(flat, np.cumsum(self.sizes)[:-1], axis=1)
+        return {name: part.reshape(len(flat), *shape) for (name, shape), part in zip(self.shapes.items(), parts)}
+
+
+def value_groups(shape, max_groups: int = MAX_TENSOR_GROUPS) -> tuple[np.ndarray, str]:
+    """The group (patch) of every value of a flattened input of ``shape``, at most ``max_groups``
     groups, and a description for the reply: image-like shapes ``(height, width)`` or ``(height, width,
     channels)`` get a grid of pixel blocks (a pixel's channels stay together), other shapes runs of
     consecutive values.
@@ -303,31 +396,32 @@ def value_groups(shape) -> tuple[np.ndarray, str]:
     >>> groups, what = value_groups([28, 28, 1])
     >>> groups.shape, int(groups.max()) + 1, what
     ((784,), 49, '49 patches of 4×4 pixels')
-    >>> value_groups([300])[1]
-    '60 runs of 5 consecutive values'
+    >>> value_groups([300])[1], value_groups([8, 8, 1], max_groups=16)[1]
+    ('60 runs of 5 consecutive values', '16 patches of 2×2 pixels')
     """
     shape = [int(d) for d in shape]
     width = int(np.prod(shape))
-    if width <= MAX_TENSOR_GROUPS:
+    if width <= max_groups:
         return np.arange(width), f"{width} single values"
     if len(shape) in (2, 3) and min(shape[:2]) > 1:
-        side = int(np.sqrt(MAX_TENSOR_GROUPS))
+        side = int(np.sqrt(max_groups))
         block_h, block_w = -(-shape[0] // side), -(-shape[1] // side)
         rows, cols = np.arange(shape[0]) // block_h, np.arange(shape[1]) // block_w
         grid = rows[:, None] * (cols.max() + 1) + cols[None, :]
         if len(shape) == 3:
             grid = np.repeat(grid[:, :, None], shape[2], axis=2)
         return grid.ravel(), f"{int(grid.max()) + 1} patches of {block_h}×{block_w} pixels"
-    size = -(-width // MAX_TENSOR_GROUPS)
+    size = -(-width // max_groups)
     groups = np.arange(width) // size
     return groups, f"{int(groups.max()) + 1} runs of {size} consecutive values"
 
 
 def explainer_for(runtime):
     """The explainer of ``runtime`` (built on first use, then kept on the runtime): :class:`RuntimeExplainer`
-    for a tabular model, :class:`TensorExplainer` for a tensor model of any width."""
+    for a tabular model, :class:`TensorExplainer` for a tensor model of any width, :class:`MultiTensorExplainer`
+    for a multi-input (``tensors``) model."""
     explainer = getattr(runtime, "_explainer", None)
     if explainer is None:
-        cls = TensorExplainer if runtime.kind == "tensor" else RuntimeExplainer
+        cls = {"tensor": TensorExplainer, "tensors": MultiTensorExplainer}.get(runtime.kind, RuntimeExplainer)
         explainer = runtime._explainer = cls(runtime)
     return explainer

@@ -15,7 +15,8 @@ route                                                   what
 ``POST /v2/models/{name}[/versions/{v}]/infer``         ``{"inputs": [{name, shape, datatype, data}]}``
 ======================================================  =============================================
 
-Tensor models take one FP32 input named like the Keras input (shape ``[n, *input_shape]``); tabular
+Tensor models take one FP32 input named like the Keras input (shape ``[n, *input_shape]``); multi-input
+(``tensors``) models one FP32 input per named input, each of shape ``[n, *its shape]`` with the same n; tabular
 models take one input per column: numbers as FP32 (or another numeric type), categories as BYTES
 (strings), each of shape ``[n]`` or ``[n, 1]``. The reply has one FP32 output.
 
@@ -159,6 +160,18 @@ def decode_v2(rt, tensors, max_instances: int | None = None):
             )
         rt._check_count(shape[0], max_instances, f"input {rt.input_name!r}")
         return data.reshape(shape), shape[0]
+    if rt.kind == "tensors":
+        arrays, n = {}, None
+        for c, expect in rt.inputs.items():
+            data, shape = _v2_tensor(by_name[c], numeric=True)
+            if list(shape[1:]) != expect:
+                raise InputError(f"input {c!r} has shape {shape_text(shape)}; model {rt.name!r} takes "
+                                 f"[n, {', '.join(map(str, expect))}] for it")
+            if n is not None and shape[0] != n:
+                raise InputError(f"input {c!r} has {shape[0]} rows but others have {n}; all inputs need the same n")
+            n, arrays[c] = shape[0], data.reshape(shape)
+        rt._check_count(n, max_instances, "inputs")
+        return arrays, n
     columns, n = {}, None
     for c in rt.columns:
         data, shape = _v2_tensor(by_name[c], numeric=c in rt.numeric)

@@ -8,7 +8,8 @@ and where each kind is served:
 kind             runtime                                      routes
 ===============  ===========================================  ==========================================
 ``tabular``      :class:`.runtime.ModelRuntime`               TF Serving ``:predict``/``:explain``, KServe V2 ``infer``
-``tensor``       :class:`.runtime.ModelRuntime`               TF Serving ``:predict``, KServe V2 ``infer``
+``tensor``       :class:`.runtime.ModelRuntime`               TF Serving ``:predict``/``:explain``, KServe V2 ``infer``
+``tensors``      :class:`.runtime.ModelRuntime`               TF Serving ``:predict``/``:explain``, KServe V2 ``infer``
 ``generation``   :class:`.text_runtime.GenerationRuntime`     ``/v1/completions``, ``/v1/chat/completions``
 ``embedding``    :class:`.text_runtime.EmbeddingRuntime`      ``/v1/embeddings``
 ===============  ===========================================  ==========================================
@@ -25,6 +26,7 @@ from aiaas_lib.serving.text_runtime import TEXT_KINDS, load_text_runtime
 SERVED_AT = {
     "tabular": "/v1/models/{name}:predict or /v2/models/{name}/infer",
     "tensor": "/v1/models/{name}:predict or /v2/models/{name}/infer",
+    "tensors": "/v1/models/{name}:predict or /v2/models/{name}/infer",
     "generation": "/v1/completions or /v1/chat/completions",
     "embedding": "/v1/embeddings",
 }

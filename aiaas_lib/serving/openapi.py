@@ -9,8 +9,8 @@ document no bodies. :func:`openapi_document` starts from FastAPI's document and 
 service serves:
 
 - **per-model operations**: a request body depends on the model (a churn row has 19 named fields, a
-  Fashion-MNIST instance is a 28×28×1 array), so ``:predict``, ``:explain`` and ``infer`` are documented once
-  per served model of their kind, on its own path (``/v1/models/churn:predict``), with the model's exact
+  Fashion-MNIST instance is a 28×28×1 array, a multi-input (``tensors``) instance an object of named arrays),
+  so ``:predict``, ``:explain`` and ``infer`` are documented once per served model of their kind, on its own path (``/v1/models/churn:predict``), with the model's exact
   schema (fields, types, allowed categories, number range) and an example built from its background rows;
   the OpenAI routes name their models in ``model``'s enum;
 - **responses**: the reply's shape, and every error status a route answers, each with its protocol's
@@ -91,6 +91,10 @@ def _tensor(shape: list[int]) -> dict:
 def _instances_schema(meta: dict, input_name: str | None) -> dict:
     if meta["kind"] == "tabular":
         return {"type": "array", "items": _tabular_row(meta), "minItems": 1}
+    if meta["kind"] == "tensors":  # one object of named inputs per instance, each an array of its shape
+        props = {n: _tensor([int(d) for d in shape]) for n, shape in meta["inputs"].items()}
+        return {"type": "array", "minItems": 1, "items": {"type": "object", "properties": props,
+                                                          "required": list(props), "additionalProperties": False}}
     tensor = _tensor([int(d) for d in meta["input_shape"]])
     named = {"type": "object", "properties": {input_name: tensor}, "required": [input_name],
              "additionalProperties": False}
@@ -99,13 +103,21 @@ def _instances_schema(meta: dict, input_name: str | None) -> dict:
 
 
 def example_instance(meta: dict):
-    """One runnable instance of a tabular or tensor model: its first background row, or zeros of its shape.
+    """One runnable instance of a tabular, tensor or multi-input (``tensors``) model: its first background row,
+    or zeros of its shape.
 
     Examples
     --------
     >>> example_instance({"kind": "tensor", "input_shape": [2, 1]})
     [[0.0], [0.0]]
+    >>> example_instance({"kind": "tensors", "inputs": {"image": [2, 1], "meta": [3]}})
+    {'image': [[0.0], [0.0]], 'meta': [0.0, 0.0, 0.0]}
     """
+    if meta.get("kind") == "tensors":
+        rows = meta.get("background") or {}
+        if rows:
+            return {n: rows[n][0] for n in meta["inputs"]}
+        return {n: _zeros(shape) for n, shape in meta["inputs"].items()}
     if meta.get("kind") == "tabular":
         rows = meta.get("background") or []
         if rows:
@@ -114,8 +126,13 @@ def example_instance(meta: dict):
         row = {c: (r.get("min", 0) if isinstance(r, dict) else 0) for c, r in schema["numeric"].items()}
         row.update({c: allowed[0] for c, allowed in schema["categorical"].items()})
         return row
+    return _zeros(meta["input_shape"])
+
+
+def _zeros(shape) -> Any:
+    """Nested lists of 0.0 of ``shape``."""
     value: Any = 0.0
-    for size in reversed([int(d) for d in meta["input_shape"]]):
+    for size in reversed([int(d) for d in shape]):
         value = [value] * size
     return value
 
@@ -143,6 +160,19 @@ def _v2_inputs(meta: dict, input_name: str | None) -> tuple[dict, list]:
                                  "data": {"type": "array", "items": NUMBER, "minItems": size, "maxItems": size}}}
         example = [{"name": input_name, "shape": [1, *shape], "datatype": "FP32", "data": [0.0] * size}]
         return {"type": "array", "prefixItems": [tensor], "items": False, "minItems": 1}, example
+    if meta["kind"] == "tensors":
+        import numpy as np
+
+        row, items, example = example_instance(meta), [], []
+        for n, shape in meta["inputs"].items():
+            shape = [int(d) for d in shape]
+            size = int(np.prod(shape))
+            items.append({"type": "object", "required": ["name", "shape", "datatype", "data"], "properties": {
+                "name": {"enum": [n]}, "shape": {"enum": [[1, *shape]]}, "datatype": {"enum": list(NUMERIC_DATATYPES)},
+                "data": {"type": "array", "items": NUMBER, "minItems": size, "maxItems": size}}})
+            example.append({"name": n, "shape": [1, *shape], "datatype": "FP32",
+                            "data": np.asarray(row[n], np.float64).ravel().tolist()})
+        return {"type": "array", "prefixItems": items, "items": False, "minItems": len(items)}, example
     schema, row = meta["input_schema"], example_instance(meta)
     items, example = [], []
     for col in schema["numeric"]:
@@ -171,7 +201,7 @@ def _infer_body(meta: dict, input_name: str | None, output: str) -> dict:
 
 
 def _explainable(meta: dict) -> bool:
-    """Served ``:explain``: a tabular model with background rows, or any tensor model."""
+    """Served ``:explain``: a tabular model with background rows, or any tensor or multi-input model."""
     return meta["kind"] != "tabular" or bool(meta.get("background"))
 
 
@@ -274,9 +304,11 @@ _OK = {
                 "base_value": {"type": "number"}, "prediction": {"type": "number"},
                 "output_index": {"type": "integer"},
                 "values": {"type": ["object", "array"],
-                           "description": "per column (tabular) or shaped like the instance (tensor)"}}}},
+                           "description": "per column (tabular), shaped like the instance (tensor), or per "
+                                          "input, each shaped like it (tensors)"}}}},
         "explainer": {"type": "object", "required": ["method", "reason", "model_rows_per_instance"], "properties": {
-            "method": {"type": "string", "enum": ["deep", "exact", "permutation"]}, "reason": {"type": "string"},
+            "method": {"type": "string",
+                       "enum": ["deep", "exact", "permutation", "permutation over patches"]}, "reason": {"type": "string"},
             "baseline": {"type": "string"}, "model_rows_per_instance": {"type": "integer"},
             "background_rows": {"type": "integer"}}}}},
     "/infer": {"type": "object", "required": ["model_name", "model_version", "outputs"]},
@@ -342,7 +374,7 @@ def _per_model(doc: dict, models: dict[str, dict], max_explain: int) -> None:
     for template in [p for p in paths if "{name}" in p and (p.endswith((":predict", ":explain", "/infer")))]:
         operation = paths.pop(template)["post"]
         for name, (meta, input_name, output) in sorted(models.items()):
-            if meta.get("kind") not in ("tabular", "tensor"):
+            if meta.get("kind") not in ("tabular", "tensor", "tensors"):
                 continue
             if template.endswith(":explain"):
                 if not _explainable(meta):

@@ -1,12 +1,12 @@
 """Serves the CLI/service only (``aiaas serve``, ``aiaas train-defaults``), which notebooks 12, 13, 14, 16
 and 17 start as a process.
 
-One loaded tabular or tensor model version: its metadata, a fast compiled call, and the checks that turn
-rows or arrays into the model's input (:meth:`ModelRuntime.decode_rows`, :meth:`~ModelRuntime.decode_instances`,
-:meth:`~ModelRuntime.decode_columns`; KServe V2's tensors are read in :mod:`.kserve`). Text models:
-:mod:`.text_runtime`; loading any kind: :mod:`.loading`.
+One loaded tabular, tensor or multi-input (``tensors``) model version: its metadata, a fast compiled call,
+and the checks that turn rows or arrays into the model's input (:meth:`ModelRuntime.decode_rows`,
+:meth:`~ModelRuntime.decode_instances`, :meth:`~ModelRuntime.decode_columns`; KServe V2's tensors are read in
+:mod:`.kserve`). Text models: :mod:`.text_runtime`; loading any kind: :mod:`.loading`.
 
-Two kinds (the ``"kind"`` of the registry metadata):
+Three kinds (the ``"kind"`` of the registry metadata):
 
 ``tabular``
     Raw table rows (dicts of named columns) → a dict of column arrays, the input of
@@ -16,6 +16,12 @@ Two kinds (the ``"kind"`` of the registry metadata):
 ``tensor``
     A numeric array with a batch axis, e.g. images (n, 28, 28, 1). Metadata: ``input_shape`` (without the
     batch axis), ``dtype``, optionally ``class_names``.
+``tensors``
+    Several named numeric inputs of fixed shapes (``{"image": (n, 8, 8, 1), "meta": (n, 3)}``), taken in TF
+    Serving's row format (``[{"image": ..., "meta": ...}, ...]``) or columnar format (``{"image": [batch],
+    "meta": [batch]}``) and KServe V2 (one tensor per input); decoded to a dict of float32 arrays and passed to
+    the model as a dict, or as a list in input order for a list-structured model. Metadata: ``inputs``
+    (``{name: shape}`` in input order), ``structure`` (``"named"`` or ``"list"``), optionally ``background``.
 
 Speed: the model is called through one ``tf.function`` with a fixed input signature (batch axis free),
 traced once at load and warmed up, never through ``model.predict`` (which costs tens of milliseconds of
@@ -34,7 +40,7 @@ import numpy as np
 from aiaas_lib.serving.errors import InputError, ServiceError
 
 #: The kinds of tensor model this module serves (text models: :mod:`.text_runtime`; loading any: :mod:`.loading`).
-KINDS = ("tabular", "tensor")
+KINDS = ("tabular", "tensor", "tensors")
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 #: Numbers in model inputs must lie within ±MAX_ABS_INPUT: no real feature or pixel is that large, and larger
 #: ones overflow a float32 model's sums (an answer of NaN), so they are refused with 400 naming the field.
@@ -127,6 +133,13 @@ class ModelRuntime:
             background = meta.get("background") or []
             self.background = _frame(self.decode_rows(background)[1]) if background else None  # validated
             self.input_name, self.input_shape = None, [1]
+        elif self.kind == "tensors":
+            if not isinstance(meta.get("inputs"), Mapping) or not meta["inputs"]:
+                raise ValueError(f"model {self.name!r} version {self.version}: tensors metadata lacks 'inputs' "
+                                 "({name: shape} of every input)")
+            self.inputs = {str(k): [int(d) for d in v] for k, v in meta["inputs"].items()}
+            self.structure = meta.get("structure", "named")
+            self.input_name, self.input_shape, self.columns, self.background = None, None, [], None
         else:
             if "input_shape" not in meta:
                 raise ValueError(f"model {self.name!r} version {self.version}: tensor metadata lacks 'input_shape'")
@@ -162,13 +175,18 @@ class ModelRuntime:
         from aiaas_lib.env import import_tensorflow
 
         tf = import_tensorflow()
+        model = self.model
+        call = lambda x: model(x, training=False)  # noqa: E731
         if self.kind == "tabular":
             spec = {c: tf.TensorSpec((None, 1), tf.float32, name=c) for c in self.numeric}
             spec.update({c: tf.TensorSpec((None, 1), tf.string, name=c) for c in self.categorical})
+        elif self.kind == "tensors":
+            spec = {n: tf.TensorSpec((None, *shape), tf.float32) for n, shape in self.inputs.items()}
+            if self.structure == "list":  # a list-structured model takes its inputs in order
+                call = lambda x: model([x[n] for n in self.inputs], training=False)  # noqa: E731
         else:
             spec = tf.TensorSpec((None, *self.input_shape), tf.float32, name=self.input_name)
-        model = self.model
-        fn = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+        fn = tf.function(call, input_signature=[spec])
         try:
             fn.get_concrete_function()
         except Exception:  # noqa: BLE001 — an unusual model: keep the slower but general path
@@ -193,6 +211,8 @@ class ModelRuntime:
                     # 1e-5: float32 sums of ~60 terms in another order differ by ~1e-7; a real mismatch is larger
                     if fast.shape == full.shape and np.allclose(fast, full, rtol=0, atol=1e-5):
                         self._call, self.call_path = self._fast, f"numpy encoder + {self._fast.head_path}"
+        elif self.kind == "tensors":
+            self.predict({n: np.zeros((1, *shape), np.float32) for n, shape in self.inputs.items()})
         else:
             self.predict(np.zeros((1, *self.input_shape), np.float32))
 
@@ -262,6 +282,8 @@ class ModelRuntime:
             inputs, _ = self.decode_rows(instances, max_instances)
             return inputs, len(instances)
         self._check_count(len(instances), max_instances, "instances")
+        if self.kind == "tensors":
+            return self._decode_named_rows(instances), len(instances)
         if all(isinstance(i, Mapping) for i in instances):  # named-input row format: [{"image": [...]}, ...]
             names = {k for i in instances for k in i}
             if names != {self.input_name}:
@@ -289,6 +311,8 @@ class ModelRuntime:
             rows = [{k: v[i] for k, v in inputs.items()} for i in range(n)]
             decoded, _ = self.decode_rows(rows, max_instances)
             return decoded, n
+        if self.kind == "tensors":
+            return self._decode_named_columns(inputs, max_instances)
         if isinstance(inputs, Mapping):
             if set(inputs) != {self.input_name}:
                 raise InputError(
@@ -302,6 +326,56 @@ class ModelRuntime:
         self._check_count(len(inputs), max_instances, "inputs")
         arr = numeric_array(inputs, "inputs")
         return self._check_tensor_shape(arr, "inputs"), len(arr)
+
+    # ------------------------------------------------------------------- several named inputs (tensors)
+    def inputs_text(self) -> str:
+        """The inputs of a ``tensors`` model as text: ``'image' [8, 8, 1], 'meta' [3]``."""
+        return ", ".join(f"{n!r} {shape_text(shape)}" for n, shape in self.inputs.items())
+
+    def _check_names(self, names, what: str) -> None:
+        """400 unless ``names`` are exactly the model's input names (naming the missing and unknown ones)."""
+        missing = [n for n in self.inputs if n not in names]
+        unknown = sorted(set(map(str, names)) - set(self.inputs))
+        if missing or unknown:
+            raise InputError(f"{what} names inputs {sorted(map(str, names))}; model {self.name!r} takes inputs "
+                             f"{self.inputs_text()}: missing {missing}, unknown {unknown}")
+
+    def named_array(self, value, name: str, what: str) -> np.ndarray:
+        """The batch of input ``name`` (nested lists, batch axis first) as float32, checked against its shape."""
+        shape = self.inputs[name]
+        try:
+            arr = numeric_array(value, f"{what}: input {name!r}")
+        except InputError as err:
+            raise InputError(f"{err.message}; input {name!r} takes shape {shape_text(shape)} per instance") from None
+        if arr.ndim == 0 or list(arr.shape[1:]) != shape:
+            raise InputError(f"{what}: input {name!r} has shape {shape_text(arr.shape)}; model {self.name!r} takes "
+                             f"[n, {', '.join(map(str, shape))}] for it")
+        return arr
+
+    def _decode_named_rows(self, instances: list) -> dict[str, np.ndarray]:
+        """Row format ``[{"image": ..., "meta": ...}, ...]`` → {input name: (n, *shape) float32}."""
+        for i, row in enumerate(instances):
+            if not isinstance(row, Mapping):
+                raise InputError(f"instance {i} is a {type(row).__name__}; model {self.name!r} takes each instance "
+                                 f"as an object of its named inputs {self.inputs_text()}")
+            self._check_names(row, f"instance {i}")
+        return {n: self.named_array([row[n] for row in instances], n, "instances") for n in self.inputs}
+
+    def _decode_named_columns(self, inputs, max_instances: int | None):
+        """Columnar format ``{"image": [batch], "meta": [batch]}`` → ({input name: array}, n)."""
+        if not isinstance(inputs, Mapping):
+            raise InputError(f"'inputs' must be an object of input name -> batch (a list, one entry per instance); "
+                             f"model {self.name!r} takes inputs {self.inputs_text()}")
+        self._check_names(inputs, "'inputs'")
+        bad = [n for n in self.inputs if not isinstance(inputs[n], list)]
+        if bad:
+            raise InputError(f"'inputs' {bad} must be lists with a batch axis (one entry per instance)")
+        lengths = {n: len(inputs[n]) for n in self.inputs}
+        if len(set(lengths.values())) != 1:
+            raise InputError(f"'inputs' have different batch sizes {lengths}; every input needs the same n")
+        n = next(iter(lengths.values()))
+        self._check_count(n, max_instances, "inputs")
+        return {name: self.named_array(inputs[name], name, "inputs") for name in self.inputs}, n
 
     def _check_tensor_shape(self, arr: np.ndarray, what: str) -> np.ndarray:
         if list(arr.shape[1:]) != self.input_shape:
@@ -317,6 +391,8 @@ class ModelRuntime:
         if self.kind == "tabular":
             return [{"name": c, "datatype": "FP32" if c in self.numeric else "BYTES", "shape": [-1, 1]}
                     for c in self.columns]
+        if self.kind == "tensors":
+            return [{"name": n, "datatype": "FP32", "shape": [-1, *shape]} for n, shape in self.inputs.items()]
         return [{"name": self.input_name, "datatype": "FP32", "shape": [-1, *self.input_shape]}]
 
     def v2_outputs(self) -> list[dict]:

@@ -13,7 +13,8 @@ route                                                       what
                                                             ``{"inputs": ...}`` → ``{"outputs": ...}``
 ``POST /v1/models/{name}[...]:explain``                      ``{"instances": [rows]}`` → ``{"explanations": [...],
                                                             "explainer": {method, reason, baseline, cost}}``;
-                                                            tabular and tensor models (:mod:`.explaining`)
+                                                            tabular, tensor and multi-input models
+                                                            (:mod:`.explaining`)
 ``POST /v1/models/{name}:reload``                            re-read the registry's labels, load, switch; optional
                                                             body ``{"canary_weight": 0.2, "shadow": false}``
 ``GET  /v1/models/{name}/traffic``                           stable/canary versions, weight, shadow summary
@@ -28,16 +29,18 @@ Every ``:predict`` reply names the version that answered in the ``x-model-versio
 body has no field for it); the default route may be answered by a canary (see :mod:`.service`).
 
 Row format (``instances``): a list with one entry per instance — an object of named columns for tabular
-models (values may be scalars or one-element lists), a nested list of numbers for tensor models.
-Columnar format (``inputs``): an object of column → list of values (tabular), or one nested list with a
-batch axis (tensor). Errors: ``{"error": "..."}`` with 400 (bad input), 404 (unknown model, version or
-label), 413 (too large), 503 (loading, overloaded: retry), 500 (the model failed to load, or a fault on the
-server's side: the message says which model and what to tell its owner).
+models (values may be scalars or one-element lists), a nested list of numbers for tensor models, an object of
+named inputs (each a nested list of its shape) for multi-input (``tensors``) models.
+Columnar format (``inputs``): an object of column → list of values (tabular), one nested list with a
+batch axis (tensor), or an object of input name → batch (tensors). Errors: ``{"error": "..."}`` with 400 (bad
+input), 404 (unknown model, version or label), 413 (too large), 503 (loading, overloaded: retry), 500 (the model
+failed to load, or a fault on the server's side: the message says which model and what to tell its owner).
 """
 from __future__ import annotations
 
 from typing import Annotated
 
+import numpy as np
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -171,11 +174,15 @@ async def _explain(request: Request, svc: Service, name: str, version=None, labe
     if rt.kind == "tabular" and rt.background is None:
         raise InputError(f"model {name!r} has no 'background' rows in its registry metadata to explain against")
     body = await read_json(request, svc.settings.max_body_bytes)
-    what = ("rows as objects of named columns" if rt.kind == "tabular"
-            else f"instances of shape {rt.input_shape}")
+    if rt.kind == "tabular":
+        what = "rows as objects of named columns"
+    elif rt.kind == "tensors":
+        what = f"objects of the named inputs {rt.inputs_text()}"
+    else:
+        what = f"instances of shape {rt.input_shape}"
     if not isinstance(body, dict) or set(body) != {"instances"}:
         raise InputError(f'request body must be {{"instances": [{what}]}}')
-    if rt.kind == "tensor":
+    if rt.kind in ("tensor", "tensors"):
         if isinstance(body["instances"], list):
             rt._check_count(len(body["instances"]), svc.settings.max_explain_instances, "instances",
                             "max_explain_instances")
@@ -189,11 +196,16 @@ async def _explain(request: Request, svc: Service, name: str, version=None, labe
 
         with svc.explain_lock:
             explainer = explainer_for(rt)  # deep where the model's structure allows, else model-agnostic
-            if rt.kind == "tensor":
+            if rt.kind in ("tensor", "tensors"):
                 values, base, index = explainer(inputs)
             else:
                 values, base, names = explainer(pd.DataFrame(columns, columns=list(columns)))
-        predictions = svc.call_model(rt, inputs).reshape(len(values), -1)
+        predictions = svc.call_model(rt, inputs).reshape(len(base), -1)
+        if rt.kind == "tensors":  # values: {input name: (n, *shape)}
+            return [{"base_value": float(base[i]), "prediction": float(predictions[i, index[i]]),
+                     "output_index": int(index[i]), "values": {n: v[i].tolist() for n, v in values.items()}}
+                    for i in range(len(base))], np.concatenate(
+                        [v.reshape(len(base), -1) for v in values.values()], axis=1), predictions, explainer.info
         if rt.kind == "tensor":
             return [{"base_value": float(base[i]), "prediction": float(predictions[i, index[i]]),
                      "output_index": int(index[i]), "values": values[i].tolist()}
