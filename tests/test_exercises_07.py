@@ -25,6 +25,8 @@ def test_conv_output_size_right(capsys):
     (lambda n, k, s, p: _conv_right(n, k, s, p) if p == "valid" else n // s, "rounds up"),
     (lambda n, k, s, p: _conv_right(n, k, s, p) if p == "valid" else (n + 2 * (k // 2) - k) // s + 1,
      "split unevenly"),
+    (lambda n, k, s, p: (n - k) / s + 1 if p == "valid" else math.ceil(n / s), "floor: use //"),
+    (lambda n, k, s, p: _conv_right(n, k, s, p) if p == "valid" else n / s, "rounds up"),
     (lambda n, k, s, p: 99, "expected 26, got 99"),
     (lambda n, k, s, p: None, "returns None"),
     (lambda n, k: 1, "could not check"),
@@ -32,6 +34,10 @@ def test_conv_output_size_right(capsys):
 def test_conv_output_size_wrong_gives_hint(capsys, func, hint):
     ok, out = _run(capsys, ex.check_conv_output_size, func)
     assert not ok and hint in out
+
+
+def test_conv_output_size_accepts_whole_floats(capsys):
+    assert _run(capsys, ex.check_conv_output_size, lambda n, k, s, p: float(_conv_right(n, k, s, p)))[0]
 
 
 def test_conv_output_size_no_answer(capsys):

@@ -30,10 +30,14 @@ def check_conv_output_size(func: Callable) -> tuple[bool, str]:
         got = func(n, k, s, padding)
         if got is None:
             return False, "your function returns None: return the output size as an int"
+        case = f"size {n}, kernel {k}, stride {s}, padding={padding!r}"
+        if float(got) != int(got):  # (n - k) / s + 1 without the floor: int() would hide it by truncating
+            return False, (f"{case}: {got} is not a whole number of positions; "
+                           + ("floor: use // (integer division), ⌊(n − k)/s⌋ + 1" if padding == "valid"
+                              else "'same' rounds up: ⌈n/s⌉, in integers -(-n // s) or math.ceil(n / s)"))
         got = int(got)
         if got == want:
             continue
-        case = f"size {n}, kernel {k}, stride {s}, padding={padding!r}"
         if padding == "valid" and got == (n - k) // s:
             return False, f"{case}: {got} is one short; count the first window too: ⌊(n − k)/s⌋ + 1"
         if padding == "valid" and got == n - k + 1:
