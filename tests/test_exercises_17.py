@@ -69,24 +69,42 @@ def test_batch_predict_wrong(capsys, answer, hint):
 
 
 @pytest.mark.parametrize("check", [ex.check_per_replica_batch, ex.check_averaged_gradient, ex.check_replicas_for_target,
-                                   ex.check_replica_loss, ex.check_throughput, ex.check_batch_predict])
+                                   ex.check_data_parallel_step, ex.check_throughput, ex.check_batch_predict])
 def test_no_answer_yet(capsys, check):
     ok, out = _run(capsys, check, None)
     assert not ok and "no answer yet" in out
 
 
-def test_replica_loss_right(capsys):
-    assert _run(capsys, ex.check_replica_loss, lambda per_example, global_batch_size: np.sum(per_example) / global_batch_size)[0]
+def _grad(X, y, w):
+    return X.T @ (1 / (1 + np.exp(-X @ w)) - y)
+
+
+def _step(scale=1.0, divide_by_slice=False, sign=-1.0):
+    def step(w, X, y, n_replicas, lr):
+        slices = np.array_split(np.arange(len(X)), n_replicas)
+        parts = [_grad(X[s], y[s], w) / (len(s) if divide_by_slice else len(X)) for s in slices]
+        return w + sign * lr * scale * np.sum(parts, axis=0)
+    return step
+
+
+def test_data_parallel_step_right(capsys):
+    ok, out = _run(capsys, ex.check_data_parallel_step, _step())
+    assert ok and "one worker's weights" in out
+    assert _run(capsys, ex.check_data_parallel_step, _step(divide_by_slice=True, scale=0.5))[0] is False  # 4 replicas
 
 
 @pytest.mark.parametrize("answer, hint", [
-    (lambda p, B: p.mean(), "mean over this replica"), (lambda p, B: p.sum(), "plain sum"),
-    (lambda p, B: p.sum() / B / (B // len(p)), "twice"), (lambda p, B: p.max(), "global batch of"),
-    (lambda p, B: p / B, "sum them"), (lambda p, B: "garbage", "could not check"), (lambda p, B: None, "returns None"),
+    (_step(divide_by_slice=True), "summed per-replica means"),
+    (lambda w, X, y, n, lr: w - lr * np.mean([_grad(X[s], y[s], w) / len(X) for s in np.array_split(np.arange(len(X)), n)], axis=0),
+     "not average them"),
+    (_step(sign=1.0), "climb the loss"), (lambda w, X, y, n, lr: w, "never change"),
+    (lambda w, X, y, n, lr: w - lr * _grad(X[: len(X) // n], y[: len(X) // n], w) / len(X), "every row must count once"),
+    (lambda w, X, y, n, lr: None, "returns None"), (lambda w, X, y, n, lr: np.zeros(1), "shape"),
+    (lambda w, X, y, n, lr: "garbage", "could not check"),
 ])
-def test_replica_loss_wrong(capsys, answer, hint):
-    ok, out = _run(capsys, ex.check_replica_loss, answer)
-    assert not ok and hint in out
+def test_data_parallel_step_wrong(capsys, answer, hint):
+    ok, out = _run(capsys, ex.check_data_parallel_step, answer)
+    assert not ok and hint in out, out
 
 
 def test_throughput_right(capsys):

@@ -1,7 +1,7 @@
 """Exercise checks of notebook 17 (scaling out): used by notebooks/17_scaling_out.ipynb.
 
-Exercises 17.1, 17.2 and 17.6 run the learner's code on fresh random inputs: the per-replica loss of
-data-parallel training, the throughput of replicas behind one proxy, and the body of a ``@serve.batch``
+Exercises 17.1, 17.2 and 17.6 run the learner's code on fresh random inputs: a data-parallel SGD step
+(two and four replicas must end on one worker's weights), the throughput of replicas behind one proxy, and the body of a ``@serve.batch``
 method. 17.3-17.5 check numbers worked out by hand."""
 from __future__ import annotations
 
@@ -19,50 +19,73 @@ GRADIENTS = (np.array([0.4, -1.0, 2.0]), np.array([0.2, 0.6, -1.0]))
 REPLICA_TASK = {"target_rps": 1000, "per_replica_rps": 180, "utilization": 0.7}
 
 
-def _replica_loss(per_example: np.ndarray, global_batch_size: int) -> float:
-    """Reference for 17.1: this replica's summed per-example loss divided by the global batch."""
-    return float(np.sum(per_example) / global_batch_size)
+def _grad_of_sum(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Gradient of the summed binary cross-entropy of a logistic regression (as in §1): X^T (sigmoid(Xw) - y)."""
+    return X.T @ (1 / (1 + np.exp(-X @ w)) - y)
+
+
+def _train(X: np.ndarray, y: np.ndarray, w: np.ndarray, lr: float, steps: int, scale: float = 1.0) -> np.ndarray:
+    """``steps`` full-batch SGD steps of one worker on the mean loss; ``scale`` multiplies the gradient (it
+    builds the typical mistakes: ``n`` for a sum of per-replica means, ``1 / n`` for an average of shares)."""
+    for _ in range(steps):
+        w = w - lr * scale * _grad_of_sum(X, y, w) / len(X)
+    return w
 
 
 @exercise
-def check_replica_loss(replica_loss) -> tuple[bool, str]:
-    """Exercise 17.1: ``replica_loss(per_example, global_batch_size)`` returns the loss one replica
-    differentiates — what ``tf.nn.compute_average_loss(per_example, global_batch_size=B)`` computes — so that
-    the all-reduced *sum* of the replicas' gradients is the gradient of the mean loss over the global batch.
+def check_data_parallel_step(step) -> tuple[bool, str]:
+    """Exercise 17.1: ``step(w, X, y, n_replicas, lr)`` is one SGD step of ``n_replicas`` data-parallel
+    replicas on the global batch ``(X, y)`` of a logistic regression: each replica takes its slice
+    (``np.array_split``), computes the gradient of its part of the mean loss, the all-reduce combines the
+    parts, and every replica applies the same update. It returns the new weights.
 
-    It is called on fresh random losses of one replica's slice (``b`` rows of a global batch of ``N * b``).
+    The check draws a fresh global batch and weights, runs 5 steps with 2 and with 4 replicas, and compares the
+    weights with one worker taking the whole batch (tolerance 1e-9).
 
     Examples
     --------
-    >>> check_replica_loss(lambda per_example, global_batch_size: per_example.sum() / global_batch_size)
-    ✓ sum over this replica's rows / global batch: the replicas' losses (and gradients) add up to the global mean
+    >>> def step(w, X, y, n_replicas, lr):
+    ...     grad = lambda X, y, w: X.T @ (1 / (1 + np.exp(-X @ w)) - y)
+    ...     parts = [grad(X[s], y[s], w) / len(X) for s in np.array_split(np.arange(len(X)), n_replicas)]
+    ...     return w - lr * np.sum(parts, axis=0)
+    >>> check_data_parallel_step(step)
+    ✓ 2 and 4 replicas end on one worker's weights after 5 steps (within 1e-09): each part is its slice's sum / the global batch, and the all-reduce sums them
     True
     """
     rng = np.random.default_rng()
-    for _ in range(5):
-        b, n = int(rng.integers(3, 33)), int(rng.integers(2, 9))
-        per_example = rng.exponential(1.0, b)
-        right = _replica_loss(per_example, n * b)
-        got = replica_loss(per_example.copy(), n * b)
-        if got is None:
-            return False, "your function returns None: write its body (one line of NumPy) and run the cell again"
-        if np.ndim(got) > 0:
-            return False, (f"your function returns {np.size(got)} numbers, one per row: sum them into one number "
-                           "(and divide by the global batch size)")
-        got = float(got)
-        if np.isclose(got, right, rtol=1e-6, atol=1e-12):
+    steps, lr, tol = 5, 0.5, 1e-9
+    B, d = 8 * int(rng.integers(2, 6)), int(rng.integers(2, 6))
+    X, y, w0 = rng.standard_normal((B, d)), (rng.random(B) < 0.5).astype(float), rng.standard_normal(d)
+    one_worker = _train(X, y, w0, lr, steps)
+    for n in (2, 4):
+        w = w0.copy()
+        for _ in range(steps):
+            w = step(w.copy(), X.copy(), y.copy(), n, lr)
+            if w is None:
+                return False, "your function returns None: return the new weights (w - lr * the all-reduced gradient)"
+            w = np.asarray(w, dtype=float)
+            if w.shape != w0.shape:
+                return False, f"your function returns shape {w.shape}; the new weights have shape {w0.shape}"
+        gap = float(np.abs(w - one_worker).max())
+        if gap <= tol:
             continue
-        if np.isclose(got, per_example.mean()):
-            return False, (f"that is the mean over this replica's {b} rows: summed over {n} replicas it is {n}x the "
-                           "global mean loss (and gradient); divide the sum by the global batch size")
-        if np.isclose(got, per_example.sum()):
-            return False, "that is the plain sum: divide it by the global batch size"
-        if np.isclose(got, per_example.sum() / (n * b) / n):
-            return False, "you divided by the number of replicas twice: sum / global batch is already the share"
-        return False, (f"for {b} per-example losses of a global batch of {n * b} the loss is {right:.4g}; got "
-                       f"{got:.4g}")
-    return True, ("sum over this replica's rows / global batch: the replicas' losses (and gradients) add up to the "
-                  "global mean")
+        def near(other):
+            return float(np.abs(w - other).max()) <= 1e-6
+        if near(_train(X, y, w0, lr, steps, scale=n)):
+            return False, (f"with {n} replicas your weights move like one worker with a {n}x larger gradient: you "
+                           f"summed per-replica means (each replica divided by its own {B // n} rows). Divide each "
+                           f"replica's summed gradient by the global batch {B} and sum, or average the means")
+        if near(_train(X, y, w0, lr, steps, scale=1 / n)):
+            return False, (f"with {n} replicas your gradient is {n}x too small: each part is already divided by the "
+                           f"global batch {B}, so the all-reduce must sum the parts, not average them")
+        if near(_train(X, y, w0, lr, steps, scale=-1)):
+            return False, "your weights climb the loss: the update is w - lr * gradient, not w + lr * gradient"
+        if near(w0):
+            return False, "your weights never change: return the updated weights, not w"
+        return False, (f"with {n} replicas, after {steps} steps your weights differ from one worker's by {gap:.2g} "
+                       f"(tolerance {tol:g}): every row must count once, each part divided by the global batch {B}")
+    return True, (f"2 and 4 replicas end on one worker's weights after {steps} steps (within {tol:g}): each part is "
+                  "its slice's sum / the global batch, and the all-reduce sums them")
 
 
 def _throughput(replicas: int, work_s: float, hop_s: float) -> float:
