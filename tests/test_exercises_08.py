@@ -34,6 +34,34 @@ def test_mean_pool_wrong(capsys, func, hint):
     assert not ok and hint in out
 
 
+def test_mean_pool_missing_keepdims_gets_the_keepdims_hint(capsys):
+    # the typical slip: (batch, dim) / (batch,) raises a ValueError in NumPy, or broadcasts wrongly if batch == dim
+    slip = lambda x, real: (x * real[:, :, None]).sum(axis=1) / real.sum(axis=1)  # noqa: E731
+    for _ in range(20):
+        ok, out = _run(capsys, ex.check_mean_pool, slip)
+        assert not ok and "keepdims=True" in out and "could not check" not in out
+
+
+def test_mean_pool_draws_dim_different_from_batch_and_length(capsys):
+    shapes = []
+
+    def spy(x, real):
+        shapes.append(x.shape)
+        return _pool_right(x, real)
+
+    for _ in range(30):
+        assert _run(capsys, ex.check_mean_pool, spy)[0]
+    assert all(dim != batch and dim < length for batch, length, dim in shapes)  # no accidental broadcast
+
+
+def test_mean_pool_other_value_errors_are_not_called_keepdims(capsys):
+    def bad(x, real):
+        raise ValueError("something else")
+
+    ok, out = _run(capsys, ex.check_mean_pool, bad)
+    assert not ok and "could not check" in out and "keepdims" not in out
+
+
 def _ngrams_right(tokens, n):
     return [" ".join(tokens[i:i + k]) for k in range(1, n + 1) for i in range(len(tokens) - k + 1)]
 

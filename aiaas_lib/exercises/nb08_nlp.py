@@ -18,7 +18,9 @@ def check_mean_pool(func: Callable) -> tuple[bool, str]:
 
     ``x`` has shape (batch, T, dim) — every position holds a vector, padding included, as inside a
     transformer — and ``real`` (batch, T) is True for real tokens. The answer has shape (batch, dim), like
-    :func:`aiaas_lib.language.embeddings.mean_pool`. Called on fresh random inputs with different lengths per row.
+    :func:`aiaas_lib.language.embeddings.mean_pool`. Called on fresh random inputs with different lengths per row,
+    ``batch`` never equal to ``dim`` (so dividing by ``real.sum(axis=1)`` without ``keepdims`` cannot pass by
+    broadcasting: it gets a hint to use ``keepdims=True``).
 
     Examples
     --------
@@ -28,14 +30,25 @@ def check_mean_pool(func: Callable) -> tuple[bool, str]:
     >>> check_mean_pool(pool)
     ✓ masked mean pooling right: each row averages its real tokens only, divided by how many there are
     True
+    >>> check_mean_pool(lambda x, real: (x * real[:, :, None]).sum(axis=1) / real.sum(axis=1))  # doctest: +ELLIPSIS
+    ✗ ValueError: operands could not be broadcast together ... keepdims=True), shape (..., 1)
+    False
     """
     rng = np.random.default_rng()
-    batch, length, dim = int(rng.integers(3, 6)), int(rng.integers(6, 10)), int(rng.integers(3, 6))
+    batch, length = int(rng.integers(3, 6)), int(rng.integers(6, 10))
+    dim = int(rng.choice([d for d in range(2, 6) if d != batch]))  # dim != batch (no broadcast), < T
     lengths = rng.integers(1, length, size=batch)
     lengths[0] = length  # one row without padding
     real = np.arange(length)[None, :] < lengths[:, None]
     x = rng.normal(size=(batch, length, dim)) + 2.0  # padded positions hold vectors too
-    result = func(x.copy(), real.copy())
+    try:
+        result = func(x.copy(), real.copy())
+    except ValueError as err:
+        if "broadcast" not in str(err):
+            raise
+        return False, (f"ValueError: {err}. Dividing the ({batch}, {dim}) sums by real.sum(axis=1), shape ({batch},), "
+                       f"cannot broadcast: keep each row's count as a column, real.sum(axis=1, keepdims=True), "
+                       f"shape ({batch}, 1)")
     if result is None:
         return False, f"your function returns None: return the ({batch}, {dim}) array of review vectors"
     got = np.asarray(result, dtype=float)
