@@ -31,7 +31,6 @@ def test_vectorizer_rejects_bad_sizes():
 
 @pytest.mark.parametrize("build", [
     lambda: tm.bag_of_embeddings(50, embedding_dim=4),
-    lambda: tm.gru_classifier(50, embedding_dim=4, units=3),
     lambda: tm.transformer_classifier(50, sequence_length=6, dim=8, num_heads=2, ff_dim=16),
 ])
 def test_classifiers_give_one_probability_per_text(build):

@@ -1,6 +1,7 @@
 """Used by notebook 08.
 
-Keras text-classifier builders: bag of embeddings, a recurrent baseline and a transformer encoder.
+Keras text-classifier builders: bag of embeddings and a transformer encoder (notebook 08 writes its GRU baseline
+in its own cells), and a GRU sequence-to-sequence model.
 
 Every builder takes token ids (from :func:`vectorizer`) and returns an uncompiled ``keras.Model`` giving
 P(positive), shape (batch, 1). The transformer block is a registered Keras layer, so models that use it
@@ -40,14 +41,6 @@ def bag_of_embeddings(vocab_size: int, embedding_dim: int = 32, name: str = "bag
     ids = keras.Input(shape=(None,), dtype="int64", name="token_ids")
     x = keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True, name="embedding")(ids)
     x = keras.layers.GlobalAveragePooling1D()(x)
-    return keras.Model(ids, keras.layers.Dense(1, activation="sigmoid")(x), name=name)
-
-
-def gru_classifier(vocab_size: int, embedding_dim: int = 32, units: int = 32, name: str = "gru"):
-    """Embedding → bidirectional GRU → sigmoid: a recurrent network reads the words in order."""
-    ids = keras.Input(shape=(None,), dtype="int64", name="token_ids")
-    x = keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True)(ids)
-    x = keras.layers.Bidirectional(keras.layers.GRU(units))(x)
     return keras.Model(ids, keras.layers.Dense(1, activation="sigmoid")(x), name=name)
 
 
