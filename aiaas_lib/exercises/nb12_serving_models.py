@@ -299,6 +299,22 @@ def check_status_codes(answer) -> tuple[bool, str]:
     return False, f"{k!r}: {answer[k]!r} is not it — {_STATUS_HINTS[k]}{more}"
 
 
+def _refused_with_400(call, what: str, other_error, accepted: str) -> str:
+    """'' when ``call()`` raises HTTPException(400); else what went wrong: another status, another exception (the
+    service answers it with 500: ``other_error(its class name)``) or no error at all (``accepted``)."""
+    from fastapi import HTTPException
+
+    try:
+        call()
+    except HTTPException as err:
+        if err.status_code != 400:
+            return f"{what}: HTTPException({err.status_code}), expected 400 (a bad request)"
+        return ""
+    except Exception as err:  # noqa: BLE001
+        return other_error(type(err).__name__)
+    return accepted
+
+
 @exercise
 def check_columnar(predict_columnar) -> tuple[bool, str]:
     """Exercise 12.2: ``predict_columnar(model, body)`` takes TF Serving's *columnar* request
@@ -341,33 +357,27 @@ def check_columnar(predict_columnar) -> tuple[bool, str]:
     calls = probe.calls
     uneven = {c: list(v) for c, v in columns.items()}
     uneven["tenure"] = uneven["tenure"][:-1]
-    try:
-        predict_columnar(probe, {"inputs": uneven})
-    except HTTPException as err:
-        if err.status_code != 400:
-            return False, f"columns of unequal lengths: HTTPException({err.status_code}), expected 400 (a bad request)"
-    except Exception as err:  # noqa: BLE001
-        return False, (f"columns of unequal lengths raised {type(err).__name__}, which the service answers with "
-                       "500: check the lengths first and raise HTTPException(400, ...)")
-    else:
-        return False, ("columns of unequal lengths (tenure one value short) were accepted: zip() stops at the "
-                       "shortest column without a word; check that all lengths are equal, else HTTPException(400)")
+    problem = _refused_with_400(
+        lambda: predict_columnar(probe, {"inputs": uneven}), "columns of unequal lengths",
+        lambda name: (f"columns of unequal lengths raised {name}, which the service answers with "
+                      "500: check the lengths first and raise HTTPException(400, ...)"),
+        "columns of unequal lengths (tenure one value short) were accepted: zip() stops at the "
+        "shortest column without a word; check that all lengths are equal, else HTTPException(400)")
+    if problem:
+        return False, problem
     if probe.calls != calls:
         return False, "400, but the model ran first: check the lengths before predicting"
     invalid = {c: list(v) for c, v in columns.items()}
     invalid["contract"] = ["Weekly"] * len(rows)  # not a category seen in training
-    try:
-        predict_columnar(probe, {"inputs": invalid})
-    except HTTPException as err:
-        if err.status_code != 400:
-            return False, f'"contract": ["Weekly", ...]: HTTPException({err.status_code}), expected 400 (a bad request)'
-    except Exception as err:  # noqa: BLE001
-        return False, (f'"contract": ["Weekly", ...] raised {type(err).__name__}; raised inside a route, anything but '
-                       "HTTPException is a 500 (make_app's 400 handler only sees errors FastAPI's own body "
-                       "validation raises): catch pydantic's ValidationError and raise HTTPException(400, ...)")
-    else:
-        return False, ('"contract": ["Weekly", ...] was accepted: the rows were not validated; '
-                       "PredictRequest.model_validate({\"instances\": rows}) rejects unknown categories")
+    problem = _refused_with_400(
+        lambda: predict_columnar(probe, {"inputs": invalid}), '"contract": ["Weekly", ...]',
+        lambda name: (f'"contract": ["Weekly", ...] raised {name}; raised inside a route, anything but '
+                      "HTTPException is a 500 (make_app's 400 handler only sees errors FastAPI's own body "
+                      "validation raises): catch pydantic's ValidationError and raise HTTPException(400, ...)"),
+        '"contract": ["Weekly", ...] was accepted: the rows were not validated; '
+        "PredictRequest.model_validate({\"instances\": rows}) rejects unknown categories")
+    if problem:
+        return False, problem
     if probe.calls != calls:
         return False, "400, but the model ran on invalid rows: validate before predicting"
     return True, ("fresh rows in columns → one output per row, equal to predict_on_batch's, in order; "
